@@ -1,0 +1,251 @@
+/* cli.c: `darknet legr ...`: parses arguments Darknet's way (find_arg,
+ * find_float_arg, ... which delete what they match, leaving positionals) and
+ * calls the library.  The only file here that prints results or exits. */
+#include "darknet.h"
+#include "model.h"
+#include "flops.h"
+#include "rank.h"
+#include "surgery.h"
+#include "util.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERRLEN 512
+
+static void usage_all(FILE *fp)
+{
+    fprintf(fp,
+        "usage: darknet legr <command> [args]   (LeGR filter pruning for Darknet)\n"
+        "commands:\n"
+        "  flops <cfg> [-v]                         per-layer FLOPs, parameters and prunable groups\n"
+        "  prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...] [-out PREFIX] [-min 0.1] [-v]\n"
+        "                                           write PREFIX-<pct>.cfg/.weights keeping <ratio> of the FLOPs\n"
+        "  help                                     this list\n"
+        "Run 'darknet legr <command> -h' for a command's details.\n");
+}
+
+static void usage_prune(FILE *fp)
+{
+    fprintf(fp,
+        "usage: darknet legr prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...]\n"
+        "                          [-out PREFIX] [-min 0.1] [-v]\n"
+        "  <ratio>     fraction of the original FLOPs to keep, 0 < ratio <= 1\n"
+        "  <ranking>   a ranking file from 'darknet legr search' (default: plain L2,\n"
+        "              alpha = 1, kappa = 0 for every group)\n"
+        "  -out PREFIX output prefix (default: <cfg name>-legr); writes\n"
+        "              PREFIX-<ratio*100>.cfg and PREFIX-<ratio*100>.weights\n"
+        "  -min F      keep at least max(ceil(F * filters), 2) filters per group\n"
+        "  -v          print the filters kept per layer\n");
+}
+
+static void usage_flops(FILE *fp)
+{
+    fprintf(fp, "usage: darknet legr flops <cfg> [-v]\n"
+                "  prints per-layer FLOPs (counted as 'darknet ops' counts them), parameters,\n"
+                "  and the groups of filters legr can prune (-v: the layers of each group)\n");
+}
+
+static void die(const char *msg)
+{
+    fprintf(stderr, "legr: %s\n", msg);
+    exit(1);
+}
+
+/* Collects positionals left after Darknet's find_* helpers removed options;
+ * an unknown "-x" left among them is an error. */
+static int positionals(int argc, char **argv, int first, char **out, int max)
+{
+    int n = 0;
+    for (int i = first; i < argc && argv[i]; ++i) {
+        if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9') && argv[i][1] != '.') {
+            char msg[ERRLEN];
+            snprintf(msg, sizeof msg, "unknown option %s (see 'darknet legr %s -h')", argv[i], argv[2]);
+            die(msg);
+        }
+        if (n < max) out[n] = argv[i];
+        ++n;
+    }
+    return n;
+}
+
+static void print_groups(const legr_graph *g, int verbose)
+{
+    printf("Prunable groups: %d of %d\n", legr_graph_prunable(g), g->n_groups);
+    printf("group channels  producers  status\n");
+    for (int k = 0; k < g->n_groups; ++k) {
+        const legr_group *gr = &g->groups[k];
+        if (gr->fixed && !verbose) continue;
+        char lay[128] = "";
+        int len = 0;
+        for (int p = 0; p < gr->n_producers && len < 100; ++p)
+            len += snprintf(lay + len, sizeof lay - len, "%s%d", p ? "," : "", gr->producers[p]);
+        for (int p = 0; p < gr->n_followers && len < 100; ++p)
+            len += snprintf(lay + len, sizeof lay - len, ",dw%d", gr->followers[p]);
+        printf("%5d %8d  %-10s %s%s\n", k, gr->n, *lay ? lay : "-",
+               gr->fixed ? "fixed: " : "prunable", gr->fixed ? gr->why : "");
+    }
+}
+
+static void cmd_flops(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) { usage_flops(stdout); exit(0); }
+    int verbose = find_arg(argc, argv, "-v");
+    char *pos[1];
+    if (positionals(argc, argv, 3, pos, 1) != 1) { usage_flops(stderr); exit(1); }
+    legr_model m;
+    char err[ERRLEN];
+    if (legr_model_load(pos[0], NULL, &m, err, sizeof err) != 0) die(err);
+    const network *net = m.net;
+    const legr_graph *g = &m.graph;
+    printf("%s: %d x %d x %d input, %d layers\n", pos[0], net->w, net->h, net->c, net->n);
+    printf("layer  type              in    out      MFLOPs      params  group\n");
+    for (int i = 0; i < net->n; ++i) {
+        long f = legr_layer_flops(net, g, NULL, i), p = legr_layer_params(net, g, NULL, i);
+        if (!verbose && f == 0 && p == 0) continue;
+        char grp[32] = "";
+        if (g->role[i] == LEGR_PRODUCER) {
+            int k = g->out[i][0];
+            snprintf(grp, sizeof grp, "%d%s", k, g->groups[k].fixed ? " (fixed)" : "");
+        } else if (g->role[i] == LEGR_DEPTHWISE) {
+            snprintf(grp, sizeof grp, "follows input");
+        }
+        printf("%5d  %-15s %5d  %5d  %10.3f  %10ld  %s\n", i, legr_layer_name(net->layers[i].type),
+               legr_layer_in_channels(net, g, NULL, i), legr_layer_out_channels(net, g, NULL, i),
+               f / 1e6, p, grp);
+    }
+    long ops = legr_network_flops(net, g, NULL);
+    printf("Floating Point Operations: %ld\n", ops);
+    printf("Floating Point Operations: %.2f Bn\n", ops / 1e9);
+    printf("Parameters: %ld\n", legr_network_params(net, g, NULL));
+    print_groups(g, verbose);
+    legr_model_free(&m);
+}
+
+/* Parses a budget: a number with 0 < r <= 1. */
+static int parse_ratio(const char *s, float *r)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno) return -1;
+    if (!(v > 0 && v <= 1)) return -2;
+    *r = (float)v;
+    return 0;
+}
+
+static char *default_prefix(const char *cfg)
+{
+    char *copy = legr_strdup(cfg);
+    char *base = basename(copy);
+    size_t n = strlen(base);
+    if (n > 4 && !strcmp(base + n - 4, ".cfg")) base[n - 4] = 0;
+    size_t len = strlen(base) + 8;
+    char *p = malloc(len);
+    snprintf(p, len, "%s-legr", base);
+    free(copy);
+    return p;
+}
+
+static void print_kept(const network *net, const legr_graph *g, const legr_mask *mk)
+{
+    for (int i = 0; i < net->n; ++i) {
+        if (g->role[i] != LEGR_PRODUCER && g->role[i] != LEGR_DEPTHWISE) continue;
+        printf("    layer %3d %-14s filters %5d -> %5d\n", i,
+               g->role[i] == LEGR_DEPTHWISE ? "(depthwise)" : "",
+               legr_layer_out_channels(net, g, NULL, i), legr_layer_out_channels(net, g, mk, i));
+    }
+}
+
+static void cmd_prune(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) { usage_prune(stdout); exit(0); }
+    char *prefix = find_char_arg(argc, argv, "-out", 0);
+    float min_frac = find_float_arg(argc, argv, "-min", 0.1f);
+    int verbose = find_arg(argc, argv, "-v");
+    char *pos[64];
+    int np = positionals(argc, argv, 3, pos, 64);
+    if (np < 3) { usage_prune(stderr); exit(1); }
+    if (np > 64) die("too many budgets (at most 61)");
+    if (!(min_frac >= 0 && min_frac <= 1)) die("-min must be between 0 and 1");
+    const char *cfg = pos[0], *weights = pos[1], *ranking = NULL;
+    int first = 2;
+    float ratio[64];
+    char err[ERRLEN];
+    if (parse_ratio(pos[2], &ratio[0]) == -1) { ranking = pos[2]; first = 3; }
+    int nb = 0;
+    for (int k = first; k < np; ++k, ++nb) {
+        int rc = parse_ratio(pos[k], &ratio[nb]);
+        if (rc == -1) { snprintf(err, sizeof err, "budget '%s' is not a number", pos[k]); die(err); }
+        if (rc == -2) { snprintf(err, sizeof err, "budget %s out of range: need 0 < ratio <= 1", pos[k]); die(err); }
+    }
+    if (nb == 0) die("no budget given: add a ratio such as 0.5 (see 'darknet legr prune -h')");
+    char *pfx = prefix ? legr_strdup(prefix) : default_prefix(cfg);
+
+    legr_model m;
+    if (legr_model_load(cfg, weights, &m, err, sizeof err) != 0) die(err);
+    legr_affine a;
+    if (ranking) {
+        if (legr_ranking_read(ranking, &m.graph, &a, err, sizeof err) != 0) die(err);
+    } else if (legr_affine_identity(&a, m.graph.n_groups) != 0) die("out of memory");
+    legr_norms nr;
+    if (legr_norms_compute(m.net, &m.graph, &nr) != 0) die("out of memory");
+
+    long full = legr_network_flops(m.net, &m.graph, NULL);
+    long params = legr_network_params(m.net, &m.graph, NULL);
+    printf("%s: %.3f Bn FLOPs, %.3f M params, %d prunable groups; ranking: %s\n", cfg, full / 1e9,
+           params / 1e6, legr_graph_prunable(&m.graph), ranking ? ranking : "plain L2");
+
+    /* Choose every budget's mask before writing anything. */
+    legr_mask masks[64];
+    long reached[64];
+    for (int b = 0; b < nb; ++b) {
+        if (legr_select(m.net, &m.graph, &nr, &a, ratio[b], min_frac, &masks[b], &reached[b],
+                        err, sizeof err) != 0)
+            die(err);
+    }
+    for (int b = 0; b < nb; ++b) {
+        size_t len = strlen(pfx) + 64;
+        char *oc = malloc(len), *ow = malloc(len);
+        snprintf(oc, len, "%s-%g.cfg", pfx, ratio[b] * 100);
+        snprintf(ow, len, "%s-%g.weights", pfx, ratio[b] * 100);
+        if (legr_same_file(oc, cfg) || legr_same_file(ow, weights) || legr_same_file(oc, weights) ||
+            legr_same_file(ow, cfg)) {
+            snprintf(err, sizeof err, "%s: refusing to overwrite an input file (choose another -out)",
+                     legr_same_file(oc, cfg) || legr_same_file(oc, weights) ? oc : ow);
+            die(err);
+        }
+        if (legr_write_pruned(&m.cfg, m.net, &m.graph, &m.w, &masks[b], oc, ow, err, sizeof err) != 0)
+            die(err);
+        long p = legr_network_params(m.net, &m.graph, &masks[b]);
+        printf("budget %.3g: FLOPs %.3f Bn (%.3f of original), params %.3f M (%.3f) -> %s, %s\n",
+               ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc, ow);
+        if (verbose) print_kept(m.net, &m.graph, &masks[b]);
+        free(oc);
+        free(ow);
+        legr_mask_free(&masks[b]);
+    }
+    legr_norms_free(&nr);
+    legr_affine_free(&a);
+    legr_model_free(&m);
+    free(pfx);
+}
+
+void run_legr(int argc, char **argv)
+{
+    if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "help") || !strcmp(argv[2], "--help")) {
+        usage_all(stdout);
+        exit(argc < 3 ? 0 : 0);
+    }
+    if (!strcmp(argv[2], "flops")) cmd_flops(argc, argv);
+    else if (!strcmp(argv[2], "prune")) cmd_prune(argc, argv);
+    else {
+        fprintf(stderr, "legr: unknown command '%s'\n", argv[2]);
+        usage_all(stderr);
+        exit(1);
+    }
+    exit(0);
+}

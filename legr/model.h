@@ -1,0 +1,25 @@
+/* model.h: a cfg (+ optional weights) loaded for legr: the cfg text, Darknet's
+ * parsed network, its channel graph and the checked weights. */
+#ifndef LEGR_MODEL_H
+#define LEGR_MODEL_H
+
+#include <stddef.h>
+#include "cfgfile.h"
+#include "graph.h"
+#include "weights.h"
+
+typedef struct {
+    legr_cfg cfg;
+    network *net;
+    legr_graph graph;
+    legr_weights w;         /* data == NULL when loaded without weights */
+} legr_model;
+
+/* Loads cfg_path (and weights_path unless NULL) and builds the graph.  The
+ * cfg is validated before Darknet parses it; the weights are checked for
+ * their exact size and also loaded into net.  Returns 0 or -1 with err set. */
+int legr_model_load(const char *cfg_path, const char *weights_path,
+                    legr_model *m, char *err, size_t errlen);
+void legr_model_free(legr_model *m);
+
+#endif

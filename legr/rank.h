@@ -1,0 +1,52 @@
+/* rank.h: LeGR's global filter ranking and budget selection.
+ *
+ * Filter j of group g scores  alpha_g * ||theta_j||^2 + kappa_g,  where
+ * ||theta_j||^2 sums the squared raw conv weights of filter j over the group's
+ * producer layers.  Pruning to a budget deletes the lowest-scoring filters one
+ * at a time, recounting the network's FLOPs, until FLOPs < ratio * original,
+ * never taking a group below its floor max(ceil(min_frac * n), 2). */
+#ifndef LEGR_RANK_H
+#define LEGR_RANK_H
+
+#include <stddef.h>
+#include "graph.h"
+#include "mask.h"
+
+typedef struct {
+    int n_groups;
+    float *alpha;       /* per group (ignored for fixed groups) */
+    float *kappa;
+} legr_affine;
+
+typedef struct {
+    int n_groups;
+    float **norm;       /* norm[g][j]: squared L2 norm of filter j of group g */
+} legr_norms;
+
+/* Squared filter norms from the weights held by a loaded network. */
+int legr_norms_compute(const network *net, const legr_graph *g, legr_norms *nr);
+void legr_norms_free(legr_norms *nr);
+
+/* alpha = 1, kappa = 0 for every group: plain global L2 ranking. */
+int legr_affine_identity(legr_affine *a, int n_groups);
+void legr_affine_free(legr_affine *a);
+
+/* The per-group floor for a group of n channels. */
+int legr_floor(int n, float min_frac);
+
+/* Chooses the mask for one budget.  Returns 0 with *flops set to the FLOPs
+ * reached, or -1 with err set when the floors make the budget unreachable. */
+int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
+                const legr_affine *a, float ratio, float min_frac,
+                legr_mask *m, long *flops, char *err, size_t errlen);
+
+/* Ranking files: a commented header, then one line per prunable group:
+ *   <group> <first-producer-layer> <channels> <alpha> <kappa>
+ * extra_header (may be NULL) is written as further "# " lines. */
+int legr_ranking_write(const char *path, const char *cfg_path,
+                       const legr_graph *g, const legr_affine *a,
+                       const char *extra_header, char *err, size_t errlen);
+int legr_ranking_read(const char *path, const legr_graph *g, legr_affine *a,
+                      char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,75 @@
+/* util.c: error formatting, checked allocation and atomic file writes. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int legr_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void *legr_calloc(size_t n, size_t size)
+{
+    if (n == 0 || size == 0) return calloc(1, 1);
+    if (n > (size_t)-1 / size) return NULL;
+    return calloc(n, size);
+}
+
+char *legr_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+FILE *legr_open_temp(const char *path, char **tmp, char *err, size_t errlen)
+{
+    size_t n = strlen(path) + 32;
+    *tmp = malloc(n);
+    if (!*tmp) { legr_fail(err, errlen, "%s: out of memory", path); return NULL; }
+    snprintf(*tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(*tmp, "wb");
+    if (!fp) {
+        legr_fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return fp;
+}
+
+int legr_commit_temp(FILE *fp, char *tmp, const char *path, int ok,
+                     char *err, size_t errlen)
+{
+    int failed = !ok;
+    if (ferror(fp)) failed = 1;
+    if (fclose(fp) != 0) failed = 1;
+    if (!failed && rename(tmp, path) != 0) failed = 1;
+    if (failed) {
+        int e = errno;
+        remove(tmp);
+        free(tmp);
+        if (ok) return legr_fail(err, errlen, "%s: write failed: %s", path, strerror(e));
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int legr_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}

@@ -1,0 +1,32 @@
+/* util.h: small helpers shared by legr/ sources: error formatting, checked
+ * allocation, atomic file replacement. */
+#ifndef LEGR_UTIL_H
+#define LEGR_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* snprintf into err (if err != NULL); always returns -1 so callers can write
+ * `return legr_fail(err, len, "...", ...);`. */
+int legr_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* malloc/calloc that return NULL on overflow of n * size. */
+void *legr_calloc(size_t n, size_t size);
+
+/* strdup that returns NULL on failure. */
+char *legr_strdup(const char *s);
+
+/* Opens "<path>.tmp.<pid>" for writing; *tmp receives the temporary name
+ * (caller frees).  Returns NULL with err set on failure. */
+FILE *legr_open_temp(const char *path, char **tmp, char *err, size_t errlen);
+
+/* Closes fp and renames tmp to path, or removes tmp if ok == 0 or anything
+ * fails.  Returns 0 or -1 with err set. */
+int legr_commit_temp(FILE *fp, char *tmp, const char *path, int ok,
+                     char *err, size_t errlen);
+
+/* 1 if paths a and b name the same existing file. */
+int legr_same_file(const char *a, const char *b);
+
+#endif
