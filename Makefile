@@ -83,3 +83,9 @@ distclean:
 	rm -rf $(BUILD) darknet
 
 include tests/tests.mk
+
+demo: darknet
+	./scripts/demo.sh
+
+bench: darknet
+	./scripts/bench-speed.sh

@@ -24,6 +24,8 @@ static void usage_all(FILE *fp)
         "  flops <cfg> [-v]                         per-layer FLOPs, parameters and prunable groups\n"
         "  prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...] [-out PREFIX] [-min 0.1] [-v]\n"
         "                                           write PREFIX-<pct>.cfg/.weights keeping <ratio> of the FLOPs\n"
+        "  init <cfg> <out.weights> [-seed 1]       write randomly initialised weights (to try legr\n"
+        "                                           without a trained model)\n"
         "  help                                     this list\n"
         "Run 'darknet legr <command> -h' for a command's details.\n");
 }
@@ -234,6 +236,44 @@ static void cmd_prune(int argc, char **argv)
     free(pfx);
 }
 
+/* Darknet initialises conv weights itself (He-uniform); legr only sets BN
+ * statistics to an identity (mean 0, variance 1) so the net runs sanely. */
+static void cmd_init(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) {
+        printf("usage: darknet legr init <cfg> <out.weights> [-seed 1]\n");
+        exit(0);
+    }
+    int seed = find_int_arg(argc, argv, "-seed", 1);
+    char *pos[2];
+    if (positionals(argc, argv, 3, pos, 2) != 2) {
+        fprintf(stderr, "usage: darknet legr init <cfg> <out.weights> [-seed 1]\n");
+        exit(1);
+    }
+    char err[ERRLEN];
+    legr_cfg cfg;
+    if (legr_cfg_read(pos[0], &cfg, err, sizeof err) != 0) die(err);
+    if (legr_same_file(pos[1], pos[0])) die("refusing to overwrite the input cfg");
+    srand(seed);
+    network *net = parse_network_cfg(pos[0]);
+    long floats = legr_network_weight_floats(net, err, sizeof err);
+    if (floats < 0) die(err);
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (l->rolling_variance)
+            for (int j = 0; j < (l->type == BATCHNORM ? l->c : l->n); ++j) l->rolling_variance[j] = 1;
+    }
+    size_t len = strlen(pos[1]) + 32;
+    char *tmp = malloc(len);
+    snprintf(tmp, len, "%s.tmp.init", pos[1]);
+    save_weights(net, tmp);
+    if (rename(tmp, pos[1]) != 0) { remove(tmp); die("cannot write the weights file"); }
+    printf("%s: %ld floats of random weights (seed %d) for %s\n", pos[1], floats, seed, pos[0]);
+    free(tmp);
+    free_network(net);
+    legr_cfg_free(&cfg);
+}
+
 void run_legr(int argc, char **argv)
 {
     if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "help") || !strcmp(argv[2], "--help")) {
@@ -242,6 +282,7 @@ void run_legr(int argc, char **argv)
     }
     if (!strcmp(argv[2], "flops")) cmd_flops(argc, argv);
     else if (!strcmp(argv[2], "prune")) cmd_prune(argc, argv);
+    else if (!strcmp(argv[2], "init")) cmd_init(argc, argv);
     else {
         fprintf(stderr, "legr: unknown command '%s'\n", argv[2]);
         usage_all(stderr);
