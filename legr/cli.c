@@ -6,6 +6,7 @@
 #include "flops.h"
 #include "rank.h"
 #include "surgery.h"
+#include "eval.h"
 #include "util.h"
 
 #include <errno.h>
@@ -24,6 +25,8 @@ static void usage_all(FILE *fp)
         "  flops <cfg> [-v]                         per-layer FLOPs, parameters and prunable groups\n"
         "  prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...] [-out PREFIX] [-min 0.1] [-v]\n"
         "                                           write PREFIX-<pct>.cfg/.weights keeping <ratio> of the FLOPs\n"
+        "  eval <datacfg> <cfg> <weights> [-n N] [-thresh 0.005] [-iou 0.5] [-bn K] [-json FILE] [-v]\n"
+        "                                           mAP@0.5 / mAP@[.5:.95] or top-1/top-5 on the valid= list\n"
         "  init <cfg> <out.weights> [-seed 1]       write randomly initialised weights (to try legr\n"
         "                                           without a trained model)\n"
         "  help                                     this list\n"
@@ -236,6 +239,119 @@ static void cmd_prune(int argc, char **argv)
     free(pfx);
 }
 
+static void usage_eval(FILE *fp)
+{
+    fprintf(fp,
+        "usage: darknet legr eval <datacfg> <cfg> <weights> [-n N] [-thresh 0.005] [-iou 0.5]\n"
+        "                         [-bn K] [-loss] [-json FILE] [-v]\n"
+        "  runs the network over the valid= list of <datacfg> through Darknet's own\n"
+        "  prediction path and prints mAP@0.5 (VOC all-point) and mAP@[.5:.95] (COCO\n"
+        "  101-point) for detectors, top-1/top-5 for classifiers, FLOPs, parameters and\n"
+        "  the forward time per image.\n"
+        "  -n N      first N images only\n"
+        "  -bn K     also report the figures after re-estimating BN statistics on K batches\n"
+        "            of the train= list (no labels used)\n"
+        "  -loss     also report Darknet's training loss on the set (no weight update)\n"
+        "  -json F   write the figures to F as JSON\n"
+        "  -v        per-class AP and the time split (decode / forward / scoring)\n");
+}
+
+static void print_metrics(const char *tag, const legr_valset *vs, const legr_metrics *mt)
+{
+    if (vs->is_detector)
+        printf("%s: mAP@0.5 %.4f  mAP@[.5:.95] %.4f  (%d images, %d boxes, %d classes with boxes, %d detections)\n",
+               tag, mt->map50, mt->map5095, mt->n_images, mt->n_truth, mt->classes_with_gt, mt->n_dets);
+    else
+        printf("%s: top-1 %.4f  top-5 %.4f  (%d images)\n", tag, mt->top1, mt->top5, mt->n_images);
+}
+
+static void json_metrics(FILE *fp, const char *key, const legr_valset *vs, const legr_metrics *mt)
+{
+    fprintf(fp, "  \"%s\": {", key);
+    if (vs->is_detector)
+        fprintf(fp, "\"map50\": %.6f, \"map50_95\": %.6f, \"boxes\": %d, \"detections\": %d, ",
+                mt->map50, mt->map5095, mt->n_truth, mt->n_dets);
+    else
+        fprintf(fp, "\"top1\": %.6f, \"top5\": %.6f, ", mt->top1, mt->top5);
+    fprintf(fp, "\"images\": %d, \"forward_ms_per_image\": %.3f}", mt->n_images,
+            mt->n_images ? 1000 * mt->forward_s / mt->n_images : 0);
+}
+
+static void cmd_eval(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) { usage_eval(stdout); exit(0); }
+    int n = find_int_arg(argc, argv, "-n", 0);
+    float thresh = find_float_arg(argc, argv, "-thresh", .005f);
+    float iou = find_float_arg(argc, argv, "-iou", .5f);
+    int bn = find_int_arg(argc, argv, "-bn", 0);
+    int want_loss = find_arg(argc, argv, "-loss");
+    char *json = find_char_arg(argc, argv, "-json", 0);
+    int verbose = find_arg(argc, argv, "-v");
+    char *pos[3];
+    if (positionals(argc, argv, 3, pos, 3) != 3) { usage_eval(stderr); exit(1); }
+    if (n < 0 || bn < 0 || !(thresh >= 0 && thresh < 1) || !(iou > 0 && iou <= 1))
+        die("-n and -bn must be >= 0, -thresh in [0,1), -iou in (0,1]");
+    char err[ERRLEN];
+    legr_model m;
+    if (legr_model_load(pos[1], pos[2], &m, err, sizeof err) != 0) die(err);
+    legr_valset vs, bnset;
+    if (legr_valset_load(pos[0], "valid", m.net, n, &vs, err, sizeof err) != 0) die(err);
+    if (vs.n_images == 0) die("the valid= list is empty");
+    legr_metrics mt;
+    if (legr_evaluate(m.net, &vs, thresh, iou, &mt, err, sizeof err) != 0) die(err);
+    long flops = legr_network_flops(m.net, &m.graph, NULL);
+    long params = legr_network_params(m.net, &m.graph, NULL);
+    print_metrics("eval", &vs, &mt);
+    printf("FLOPs %.3f Bn, params %.3f M, forward %.2f ms/image\n", flops / 1e9, params / 1e6,
+           1000 * mt.forward_s / vs.n_images);
+    if (verbose) {
+        if (vs.is_detector) {
+            char **names = NULL;
+            list *opt = read_data_cfg(pos[0]);
+            char *nf = option_find_str(opt, "names", 0);
+            FILE *t = nf ? fopen(nf, "r") : NULL;
+            if (t) { fclose(t); names = get_labels(nf); }
+            for (int k = 0; k < vs.classes; ++k)
+                if (mt.gt_per_class[k])
+                    printf("  class %3d %-20s AP@0.5 %.4f (%d boxes)\n", k, names ? names[k] : "",
+                           mt.ap50[k], mt.gt_per_class[k]);
+        }
+        printf("time: decode+prepare %.3f s (once), forward %.3f s, scoring %.3f s\n",
+               vs.decode_s, mt.forward_s, mt.score_s);
+    }
+    double loss = -1;
+    if (want_loss) {
+        loss = legr_validation_loss(m.net, &vs);
+        printf("validation loss (Darknet cost, training-mode forward): %.4f\n", loss);
+    }
+    legr_metrics mb = {0};
+    if (bn) {
+        if (legr_valset_load(pos[0], "train", m.net, bn * m.net->batch, &bnset, err, sizeof err) != 0) die(err);
+        legr_bn_reestimate(m.net, &bnset, bn);
+        if (legr_evaluate(m.net, &vs, thresh, iou, &mb, err, sizeof err) != 0) die(err);
+        char tag[64];
+        snprintf(tag, sizeof tag, "BN re-estimated (%d x %d images)", bn, m.net->batch);
+        print_metrics(tag, &vs, &mb);
+        legr_valset_free(&bnset);
+    }
+    if (json) {
+        char *tmp;
+        FILE *fp = legr_open_temp(json, &tmp, err, sizeof err);
+        if (!fp) die(err);
+        fprintf(fp, "{\n  \"cfg\": \"%s\",\n  \"weights\": \"%s\",\n  \"flops\": %ld,\n  \"params\": %ld,\n",
+                pos[1], pos[2], flops, params);
+        if (want_loss) fprintf(fp, "  \"loss\": %.6f,\n", loss);
+        json_metrics(fp, "plain", &vs, &mt);
+        if (bn) { fprintf(fp, ",\n"); json_metrics(fp, "bn_reestimated", &vs, &mb); }
+        fprintf(fp, "\n}\n");
+        if (legr_commit_temp(fp, tmp, json, 1, err, sizeof err) != 0) die(err);
+    }
+    legr_metrics_free(&mt);
+    legr_metrics_free(&mb);
+    legr_valset_free(&vs);
+    legr_model_free(&m);
+}
+
 /* Darknet initialises conv weights itself (He-uniform); legr only sets BN
  * statistics to an identity (mean 0, variance 1) so the net runs sanely. */
 static void cmd_init(int argc, char **argv)
@@ -283,6 +399,7 @@ void run_legr(int argc, char **argv)
     if (!strcmp(argv[2], "flops")) cmd_flops(argc, argv);
     else if (!strcmp(argv[2], "prune")) cmd_prune(argc, argv);
     else if (!strcmp(argv[2], "init")) cmd_init(argc, argv);
+    else if (!strcmp(argv[2], "eval")) cmd_eval(argc, argv);
     else {
         fprintf(stderr, "legr: unknown command '%s'\n", argv[2]);
         usage_all(stderr);

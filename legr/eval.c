@@ -1,0 +1,474 @@
+/* eval.c: validation through Darknet's prediction path (see eval.h):
+ * image preparation as `detector valid` (letterbox) and `classifier valid`
+ * (center crop) do it, get_network_boxes + do_nms_sort for detections, AP
+ * from ap.c, training-mode forwards for the loss and BN re-estimation. */
+#include "eval.h"
+#include "util.h"
+#include "option_list.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Replaces the first `find` in s by `rep` (Darknet's find_replace). */
+static void replace_first(char *s, size_t len, const char *find, const char *rep)
+{
+    char *p = strstr(s, find);
+    if (!p) return;
+    char tail[4096];
+    snprintf(tail, sizeof tail, "%s", p + strlen(find));
+    *p = 0;
+    size_t used = strlen(s);
+    snprintf(s + used, len - used, "%s%s", rep, tail);
+}
+
+void legr_label_path(const char *image_path, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", image_path);
+    replace_first(out, outlen, "images", "labels");
+    replace_first(out, outlen, "JPEGImages", "labels");
+    replace_first(out, outlen, "raw", "labels");
+    replace_first(out, outlen, ".jpg", ".txt");
+    replace_first(out, outlen, ".png", ".txt");
+    replace_first(out, outlen, ".JPG", ".txt");
+    replace_first(out, outlen, ".JPEG", ".txt");
+}
+
+int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err, size_t errlen)
+{
+    *boxes = NULL;
+    FILE *fp = fopen(path, "r");
+    if (!fp) return 0;      /* no label file: no objects */
+    char line[1024];
+    int n = 0, nline = 0;
+    while (fgets(line, sizeof line, fp)) {
+        ++nline;
+        char *s = line;
+        while (*s == ' ' || *s == '\t') ++s;
+        if (*s == '\n' || *s == '\r' || *s == 0) continue;
+        int id;
+        float x, y, w, h;
+        char extra;
+        if (sscanf(s, "%d %f %f %f %f %c", &id, &x, &y, &w, &h, &extra) != 5 ||
+            id < 0 || id >= classes || w < 0 || h < 0) {
+            fclose(fp);
+            free(*boxes);
+            *boxes = NULL;
+            return legr_fail(err, errlen, "%s:%d: expected '<class 0..%d> x y w h'", path, nline, classes - 1);
+        }
+        legr_box *nb = realloc(*boxes, (n + 1) * sizeof(legr_box));
+        if (!nb) { fclose(fp); free(*boxes); *boxes = NULL; return legr_fail(err, errlen, "out of memory"); }
+        *boxes = nb;
+        nb[n++] = (legr_box){ x, y, w, h, id };
+    }
+    fclose(fp);
+    return n;
+}
+
+/* Frees what read_data_cfg returned (Darknet has no function for it). */
+static void free_options(list *opt)
+{
+    for (node *n = opt->front; n; n = n->next) {
+        kvp *p = n->val;
+        free(p->key);   /* the line buffer; val points into it */
+        free(p);
+    }
+    free_list(opt);
+}
+
+static int is_detector(const network *net)
+{
+    for (int i = 0; i < net->n; ++i)
+        if (net->layers[i].type == YOLO || net->layers[i].type == REGION ||
+            net->layers[i].type == DETECTION) return 1;
+    return 0;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Reads names for a classifier's labels= list (one per line). */
+static char **read_lines(const char *path, int *n)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return NULL;
+    char line[4096], **v = NULL;
+    *n = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!*line) continue;
+        char **nv = realloc(v, (*n + 1) * sizeof(char *));
+        if (!nv) break;
+        v = nv;
+        v[(*n)++] = legr_strdup(line);
+    }
+    fclose(fp);
+    return v;
+}
+
+static void free_lines(char **v, int n)
+{
+    for (int i = 0; i < n; ++i) free(v[i]);
+    free(v);
+}
+
+int legr_valset_load(const char *datacfg, const char *list_key, const network *net,
+                     int max_images, legr_valset *vs, char *err, size_t errlen)
+{
+    memset(vs, 0, sizeof(*vs));
+    if (!file_exists(datacfg)) return legr_fail(err, errlen, "%s: cannot open: no such file", datacfg);
+    list *opt = read_data_cfg((char *)datacfg);
+    char *listfile = option_find_str(opt, (char *)list_key, 0);
+    int classes = option_find_int_quiet(opt, "classes", 0);
+    char *labels = option_find_str(opt, "labels", 0);
+    int rc = 0;
+    if (!listfile) rc = legr_fail(err, errlen, "%s: no %s= list", datacfg, list_key);
+    else if (!file_exists(listfile)) rc = legr_fail(err, errlen, "%s: %s= list %s does not exist", datacfg, list_key, listfile);
+    else if (classes <= 0) rc = legr_fail(err, errlen, "%s: classes= missing or not positive", datacfg);
+    char **names = NULL;
+    int n_names = 0;
+    vs->is_detector = is_detector(net);
+    if (rc == 0 && !vs->is_detector) {
+        if (!labels || !(names = read_lines(labels, &n_names)) || n_names < classes)
+            rc = legr_fail(err, errlen, "%s: labels= list %s missing or shorter than classes=%d",
+                           datacfg, labels ? labels : "(none)", classes);
+    }
+    if (rc != 0) { free_options(opt); free_lines(names, n_names); return -1; }
+
+    list *plist = get_paths(listfile);
+    int n = plist->size;
+    if (max_images > 0 && max_images < n) n = max_images;
+    char **paths = (char **)list_to_array(plist);
+    vs->n_images = n;
+    vs->classes = classes;
+    vs->w = net->w; vs->h = net->h; vs->c = net->c;
+    vs->paths = legr_calloc(n, sizeof(char *));
+    vs->pixels = legr_calloc(n, sizeof(float *));
+    vs->orig_w = legr_calloc(n, sizeof(int));
+    vs->orig_h = legr_calloc(n, sizeof(int));
+    vs->truth = legr_calloc(n, sizeof(legr_box *));
+    vs->n_truth = legr_calloc(n, sizeof(int));
+    vs->label = legr_calloc(n, sizeof(int));
+    double t0 = what_time_is_it_now();
+    for (int i = 0; i < n && rc == 0; ++i) {
+        vs->paths[i] = legr_strdup(paths[i]);
+        if (!file_exists(paths[i])) { rc = legr_fail(err, errlen, "%s: image listed in %s does not exist", paths[i], listfile); break; }
+        image im = load_image_color(paths[i], 0, 0);
+        vs->orig_w[i] = im.w;
+        vs->orig_h[i] = im.h;
+        image prep = vs->is_detector ? letterbox_image(im, net->w, net->h)
+                                     : center_crop_image(im, net->w, net->h);
+        vs->pixels[i] = prep.data;
+        free_image(im);
+        if (vs->is_detector) {
+            char lp[4096];
+            legr_label_path(paths[i], lp, sizeof lp);
+            int nb = legr_read_labels(lp, classes, &vs->truth[i], err, errlen);
+            if (nb < 0) { rc = -1; break; }
+            vs->n_truth[i] = nb;
+        } else {
+            vs->label[i] = -1;
+            for (int j = 0; j < classes; ++j)
+                if (strstr(paths[i], names[j])) { vs->label[i] = j; break; }
+        }
+    }
+    vs->decode_s = what_time_is_it_now() - t0;
+    for (int i = 0; i < plist->size; ++i) free(paths[i]);
+    free(paths);
+    free_list(plist);
+    free_options(opt);
+    free_lines(names, n_names);
+    if (rc != 0) legr_valset_free(vs);
+    return rc;
+}
+
+void legr_valset_free(legr_valset *vs)
+{
+    for (int i = 0; i < vs->n_images; ++i) {
+        if (vs->paths) free(vs->paths[i]);
+        if (vs->pixels) free(vs->pixels[i]);
+        if (vs->truth) free(vs->truth[i]);
+    }
+    free(vs->paths); free(vs->pixels); free(vs->orig_w); free(vs->orig_h);
+    free(vs->truth); free(vs->n_truth); free(vs->label);
+    memset(vs, 0, sizeof(*vs));
+}
+
+void legr_metrics_free(legr_metrics *m)
+{
+    free(m->ap50);
+    free(m->gt_per_class);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Appends the detections of image i (after NMS) to *dets. */
+static int collect_dets(network *net, const legr_valset *vs, int i, float thresh,
+                        legr_det **dets, int *n, int *cap)
+{
+    int nboxes = 0;
+    detection *d = get_network_boxes(net, vs->orig_w[i], vs->orig_h[i], thresh, .5, 0, 1, &nboxes);
+    do_nms_sort(d, nboxes, vs->classes, .45);
+    for (int b = 0; b < nboxes; ++b) {
+        for (int k = 0; k < vs->classes; ++k) {
+            if (d[b].prob[k] <= thresh) continue;
+            if (*n == *cap) {
+                int nc = *cap ? 2 * *cap : 1024;
+                legr_det *nd = realloc(*dets, nc * sizeof(legr_det));
+                if (!nd) { free_detections(d, nboxes); return -1; }
+                *dets = nd;
+                *cap = nc;
+            }
+            legr_box bx = { d[b].bbox.x, d[b].bbox.y, d[b].bbox.w, d[b].bbox.h, k };
+            (*dets)[(*n)++] = (legr_det){ i, k, d[b].prob[k], bx };
+        }
+    }
+    free_detections(d, nboxes);
+    return 0;
+}
+
+static int score_detector(network *net, const legr_valset *vs, float thresh, float iou,
+                          legr_metrics *m, char *err, size_t errlen)
+{
+    legr_det *dets = NULL;
+    int n = 0, cap = 0;
+    for (int i = 0; i < vs->n_images; ++i) {
+        double t = what_time_is_it_now();
+        network_predict(net, vs->pixels[i]);
+        double t2 = what_time_is_it_now();
+        m->forward_s += t2 - t;
+        if (collect_dets(net, vs, i, thresh, &dets, &n, &cap) != 0) {
+            free(dets);
+            return legr_fail(err, errlen, "out of memory");
+        }
+        m->score_s += what_time_is_it_now() - t2;
+        m->n_truth += vs->n_truth[i];
+    }
+    double t = what_time_is_it_now();
+    m->n_dets = n;
+    m->ap50 = legr_calloc(vs->classes, sizeof(double));
+    m->gt_per_class = legr_calloc(vs->classes, sizeof(int));
+    double sum50 = 0, sum_coco = 0;
+    const legr_box *const *truth = (const legr_box *const *)vs->truth;
+    for (int k = 0; k < vs->classes; ++k) {
+        int ngt;
+        m->ap50[k] = legr_ap_voc(dets, n, truth, vs->n_truth, vs->n_images, k, iou, &ngt);
+        m->gt_per_class[k] = ngt;
+        if (!ngt) continue;
+        m->classes_with_gt++;
+        sum50 += m->ap50[k];
+        double c = 0;
+        for (int s = 0; s < 10; ++s)
+            c += legr_ap_coco(dets, n, truth, vs->n_truth, vs->n_images, k, .5f + .05f * s, &ngt);
+        sum_coco += c / 10;
+    }
+    if (m->classes_with_gt) {
+        m->map50 = sum50 / m->classes_with_gt;
+        m->map5095 = sum_coco / m->classes_with_gt;
+    }
+    m->score_s += what_time_is_it_now() - t;
+    free(dets);
+    return 0;
+}
+
+static void score_classifier(network *net, const legr_valset *vs, legr_metrics *m)
+{
+    int hit1 = 0, hit5 = 0, idx[5];
+    int k = vs->classes < 5 ? vs->classes : 5;
+    for (int i = 0; i < vs->n_images; ++i) {
+        double t = what_time_is_it_now();
+        float *pred = network_predict(net, vs->pixels[i]);
+        if (net->hierarchy) hierarchy_predictions(pred, net->outputs, net->hierarchy, 1, 1);
+        double t2 = what_time_is_it_now();
+        m->forward_s += t2 - t;
+        top_k(pred, vs->classes, k, idx);
+        hit1 += idx[0] == vs->label[i];
+        for (int j = 0; j < k; ++j) hit5 += idx[j] == vs->label[i];
+        m->score_s += what_time_is_it_now() - t2;
+    }
+    m->top1 = vs->n_images ? (double)hit1 / vs->n_images : 0;
+    m->top5 = vs->n_images ? (double)hit5 / vs->n_images : 0;
+}
+
+int legr_evaluate(network *net, const legr_valset *vs, float thresh, float iou,
+                  legr_metrics *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    if (net->w != vs->w || net->h != vs->h || net->c != vs->c)
+        return legr_fail(err, errlen, "validation images were prepared for %dx%dx%d, network is %dx%dx%d",
+                         vs->w, vs->h, vs->c, net->w, net->h, net->c);
+    int batch = net->batch;
+    set_batch_network(net, 1);
+    m->n_images = vs->n_images;
+    int rc = 0;
+    if (vs->is_detector) rc = score_detector(net, vs, thresh, iou, m, err, errlen);
+    else score_classifier(net, vs, m);
+    set_batch_network(net, batch);
+    return rc;
+}
+
+/* --- training-mode forwards: loss and BN statistics ---------------------- */
+
+typedef struct { float *prob, *scale; float *mean, *var; } saved_state;
+
+/* Disables dropout and saves BN rolling statistics before training-mode
+ * forwards; restore_state puts everything back. */
+static saved_state *save_state(network *net)
+{
+    saved_state *s = legr_calloc(net->n, sizeof(saved_state));
+    for (int i = 0; s && i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (l->type == DROPOUT) {
+            s[i].prob = malloc(sizeof(float));
+            s[i].scale = malloc(sizeof(float));
+            *s[i].prob = l->probability;
+            *s[i].scale = l->scale;
+            l->probability = 0;
+            l->scale = 1;
+        }
+        if (l->batch_normalize && l->rolling_mean) {
+            int c = l->out_c;
+            s[i].mean = malloc(c * sizeof(float));
+            s[i].var = malloc(c * sizeof(float));
+            memcpy(s[i].mean, l->rolling_mean, c * sizeof(float));
+            memcpy(s[i].var, l->rolling_variance, c * sizeof(float));
+        }
+    }
+    return s;
+}
+
+static void restore_state(network *net, saved_state *s, int restore_bn)
+{
+    for (int i = 0; s && i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (s[i].prob) { l->probability = *s[i].prob; l->scale = *s[i].scale; }
+        if (s[i].mean && restore_bn) {
+            memcpy(l->rolling_mean, s[i].mean, l->out_c * sizeof(float));
+            memcpy(l->rolling_variance, s[i].var, l->out_c * sizeof(float));
+        }
+        free(s[i].prob); free(s[i].scale); free(s[i].mean); free(s[i].var);
+    }
+    free(s);
+}
+
+/* Fills net->input (and net->truth when truth != 0) with images
+ * first..first+batch-1 of vs (wrapping around). */
+static void fill_batch(network *net, const legr_valset *vs, int first, int truth)
+{
+    int b = net->batch, per = vs->w * vs->h * vs->c;
+    int max_boxes = net->truths / 5;
+    if (truth) memset(net->truth, 0, (size_t)net->truths * b * sizeof(float));
+    for (int k = 0; k < b; ++k) {
+        int i = (first + k) % vs->n_images;
+        memcpy(net->input + (size_t)k * per, vs->pixels[i], per * sizeof(float));
+        if (!truth) continue;
+        float *t = net->truth + (size_t)k * net->truths;
+        if (!vs->is_detector) {
+            if (vs->label[i] >= 0 && vs->label[i] < net->truths) t[vs->label[i]] = 1;
+            continue;
+        }
+        /* boxes into letterboxed coordinates, as training sees them */
+        float sw = vs->w / (float)vs->orig_w[i], sh = vs->h / (float)vs->orig_h[i];
+        float s = sw < sh ? sw : sh;
+        float nw = vs->orig_w[i] * s, nh = vs->orig_h[i] * s;
+        int dx = (vs->w - (int)nw) / 2, dy = (vs->h - (int)nh) / 2;
+        for (int j = 0; j < vs->n_truth[i] && j < max_boxes; ++j) {
+            const legr_box *bx = &vs->truth[i][j];
+            t[5 * j + 0] = (bx->x * nw + dx) / vs->w;
+            t[5 * j + 1] = (bx->y * nh + dy) / vs->h;
+            t[5 * j + 2] = bx->w * nw / vs->w;
+            t[5 * j + 3] = bx->h * nh / vs->h;
+            t[5 * j + 4] = bx->cls;
+        }
+    }
+}
+
+/* Darknet's [yolo]/[region] layers print statistics to stdout on every
+ * training-mode forward; legr's evaluation forwards are not training, so
+ * that output is discarded for their duration. */
+static int mute_stdout(void)
+{
+    fflush(stdout);
+    int saved = dup(1);
+    int null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0) dup2(null, 1);
+    if (null >= 0) close(null);
+    return saved;
+}
+
+static void unmute_stdout(int saved)
+{
+    fflush(stdout);
+    if (saved >= 0) { dup2(saved, 1); close(saved); }
+}
+
+static void train_forward(network *net)
+{
+    int saved = mute_stdout();
+    network orig = *net;
+    net->train = 1;
+    net->delta = 0;
+    forward_network(net);
+    float cost = *net->cost;
+    *net = orig;
+    *net->cost = cost;
+    unmute_stdout(saved);
+}
+
+double legr_validation_loss(network *net, const legr_valset *vs)
+{
+    if (vs->n_images == 0) return -1;
+    saved_state *s = save_state(net);
+    double sum = 0;
+    int batches = (vs->n_images + net->batch - 1) / net->batch;
+    for (int b = 0; b < batches; ++b) {
+        fill_batch(net, vs, b * net->batch, 1);
+        train_forward(net);
+        sum += *net->cost / net->batch;
+    }
+    restore_state(net, s, 1);
+    return sum / batches;
+}
+
+void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches)
+{
+    if (vs->n_images == 0 || n_batches <= 0) return;
+    saved_state *s = save_state(net);
+    double **mean = legr_calloc(net->n, sizeof(double *)), **var = legr_calloc(net->n, sizeof(double *));
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        if (!l->batch_normalize || !l->mean) continue;
+        mean[i] = legr_calloc(l->out_c, sizeof(double));
+        var[i] = legr_calloc(l->out_c, sizeof(double));
+    }
+    for (int b = 0; b < n_batches; ++b) {
+        fill_batch(net, vs, b * net->batch, 1);
+        train_forward(net);
+        for (int i = 0; i < net->n; ++i) {
+            if (!mean[i]) continue;
+            layer *l = &net->layers[i];
+            for (int c = 0; c < l->out_c; ++c) {
+                mean[i][c] += l->mean[c];
+                var[i][c] += l->variance[c];
+            }
+        }
+    }
+    restore_state(net, s, 0);
+    for (int i = 0; i < net->n; ++i) {
+        if (!mean[i]) continue;
+        layer *l = &net->layers[i];
+        for (int c = 0; c < l->out_c; ++c) {
+            l->rolling_mean[c] = mean[i][c] / n_batches;
+            l->rolling_variance[c] = var[i][c] / n_batches;
+        }
+        free(mean[i]);
+        free(var[i]);
+    }
+    free(mean);
+    free(var);
+}
