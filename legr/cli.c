@@ -352,6 +352,14 @@ static void cmd_eval(int argc, char **argv)
     legr_model_free(&m);
 }
 
+/* `darknet detector map <datacfg> <cfg> <weights> [options]`: the same as
+ * `darknet legr eval` (argv has the same layout: argv[3..5]). */
+void legr_detector_map(int argc, char **argv)
+{
+    cmd_eval(argc, argv);
+    exit(0);
+}
+
 /* Darknet initialises conv weights itself (He-uniform); legr only sets BN
  * statistics to an identity (mean 0, variance 1) so the net runs sanely. */
 static void cmd_init(int argc, char **argv)
