@@ -47,13 +47,16 @@ static int match(const legr_det *dets, int n_dets, const legr_box *const *truth,
         if (dets[d].cls == cls) mine[n++] = &dets[d];
     if (rc == 0) qsort(mine, n, sizeof(*mine), by_score_desc);
     for (int d = 0; rc == 0 && d < n; ++d) {
+        /* VOC: the first box of highest IoU, a hit if IoU > thr.  COCO: the
+         * last unmatched box of highest IoU, a hit if IoU >= thr. */
         int im = mine[d]->image, best = -1;
-        float best_iou = iou_thr;
+        float best_iou = coco ? iou_thr : -1;
         for (int k = 0; k < n_truth[im]; ++k) {
             if (truth[im][k].cls != cls || (coco && used[im][k])) continue;
             float v = legr_iou(&mine[d]->box, &truth[im][k]);
-            if (v >= best_iou) { best_iou = v; best = k; }
+            if (coco ? v >= best_iou : v > best_iou) { best_iou = v; best = k; }
         }
+        if (!coco && best_iou <= iou_thr) best = -1;
         tp[d] = best >= 0 && !used[im][best];
         if (tp[d]) used[im][best] = 1;
     }

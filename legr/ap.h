@@ -20,15 +20,17 @@ typedef struct {
 float legr_iou(const legr_box *a, const legr_box *b);
 
 /* VOC-style AP of class cls at IoU threshold iou_thr: detections in
- * descending score, each matched to the unmatched-or-not ground truth box of
- * highest IoU in its image (a duplicate hit on a matched box is a false
- * positive), all-point interpolated precision envelope.  *n_gt receives the
+ * descending score, each matched to the ground-truth box of highest IoU in
+ * its image (the first on ties), a hit when IoU > iou_thr and that box is not
+ * matched yet (a duplicate is a false positive); all-point interpolated
+ * precision envelope.  *n_gt receives the
  * number of ground-truth boxes of the class; AP is 0 when it is 0. */
 double legr_ap_voc(const legr_det *dets, int n_dets, const legr_box *const *truth,
                    const int *n_truth, int n_images, int cls, float iou_thr, int *n_gt);
 
 /* COCO-style AP of class cls at one IoU threshold: greedy matching of each
- * detection (descending score) to the best still-unmatched box, precision
+ * detection (descending score) to the still-unmatched box of highest IoU
+ * >= iou_thr (the last on ties, as pycocotools does), precision
  * envelope sampled at the 101 recall points 0, 0.01, ..., 1. */
 double legr_ap_coco(const legr_det *dets, int n_dets, const legr_box *const *truth,
                     const int *n_truth, int n_images, int cls, float iou_thr, int *n_gt);
