@@ -70,7 +70,7 @@ $(DNDIR)/darknet: $(DNDIR)/.patched $(LEGR_SRC) $(LEGR_HDR)
 	$(MAKE) -C $(DNDIR) -j$(JOBS) $(DN_FLAGS)
 
 darknet: $(DNDIR)/darknet
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(DNLIB): $(DNDIR)/darknet
 

@@ -7,6 +7,8 @@
 #include "rank.h"
 #include "surgery.h"
 #include "eval.h"
+#include "fitness.h"
+#include "search.h"
 #include "util.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ERRLEN 512
 
@@ -27,6 +30,8 @@ static void usage_all(FILE *fp)
         "                                           write PREFIX-<pct>.cfg/.weights keeping <ratio> of the FLOPs\n"
         "  eval <datacfg> <cfg> <weights> [-n N] [-thresh 0.005] [-iou 0.5] [-bn K] [-json FILE] [-v]\n"
         "                                           mAP@0.5 / mAP@[.5:.95] or top-1/top-5 on the valid= list\n"
+        "  search <cfg> <weights> [-data F] [-target 0.3] [-tau 200] [-evals 400] ... [-out F] [-resume]\n"
+        "                                           learn the LeGR ranking (alpha, kappa per group)\n"
         "  init <cfg> <out.weights> [-seed 1]       write randomly initialised weights (to try legr\n"
         "                                           without a trained model)\n"
         "  help                                     this list\n"
@@ -360,6 +365,208 @@ void legr_detector_map(int argc, char **argv)
     exit(0);
 }
 
+static void usage_search(FILE *fp)
+{
+    fprintf(fp,
+        "usage: darknet legr search <cfg> <weights> [options]\n"
+        "  learns one (alpha, kappa) per prunable group by regularised evolution; each\n"
+        "  candidate prunes the original network to -target, is fine-tuned -tau\n"
+        "  iterations on the train= list and scored on the valid= list.\n"
+        "  -data F         .data file with train=, valid= (default cfg/coco.data for\n"
+        "                  80-class detectors)\n"
+        "  -target 0.3     FLOP budget candidates are pruned to (the smallest of interest)\n"
+        "  -tau 200        fine-tuning iterations per candidate (constant LR, no burn-in)\n"
+        "  -lr X           fine-tuning learning rate (default: the cfg's)\n"
+        "  -batch B        fine-tuning batch (default and maximum: the cfg's batch)\n"
+        "  -evals 400 -pool 64 -sample 16 -mutate 0.1   the evolution (paper defaults)\n"
+        "  -fitness map|top1|loss   default: map for detectors, top1 for classifiers\n"
+        "  -val N          score on the first N valid= images (default: all)\n"
+        "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
+        "  -min 0.1        per-group floor, as for prune\n"
+        "  -seed 1         the one RNG seed\n"
+        "  -out F          ranking file (default <cfg name>-legr.ranking); also writes\n"
+        "                  F.ckpt (checkpoint after every candidate) and F.csv (log)\n"
+        "  -resume         continue from F.ckpt (same settings)\n");
+}
+
+typedef struct {
+    const char *out, *cfg, *csv, *ckpt, *settings, *extra;
+    const legr_graph *g;
+    double start;
+    int resumed_from;
+    FILE *log;
+} search_report;
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+    int t = (int)(s + .5);
+    if (t >= 3600) snprintf(buf, len, "%dh%02dm", t / 3600, t / 60 % 60);
+    else snprintf(buf, len, "%dm%02ds", t / 60, t % 60);
+}
+
+/* After each candidate: progress line, CSV row, ranking + checkpoint. */
+static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
+                           char *err, size_t errlen)
+{
+    search_report *r = vctx;
+    double el = what_time_is_it_now() - r->start;
+    int new_done = e->done - r->resumed_from;
+    double eta = new_done ? el / new_done * (e->o.evals - e->done) : 0;
+    char a[32], b[32];
+    fmt_duration(a, sizeof a, el);
+    fmt_duration(b, sizeof b, eta);
+    printf("[%4d/%d] fitness %.4f  best %.4f (#%d)  elapsed %s  eta %s\n", index + 1, e->o.evals,
+           fit, e->best_fit, e->best_index + 1, a, b);
+    fflush(stdout);
+    fprintf(r->log, "%d,%.6f,%.6f,%.1f\n", index + 1, fit, e->best_fit, el);
+    fflush(r->log);
+    char extra[2048];
+    snprintf(extra, sizeof extra, "%s\nevaluations: %d of %d, best fitness %.6f (candidate %d)",
+             r->extra, e->done, e->o.evals, e->best_fit, e->best_index + 1);
+    if (legr_ranking_write(r->out, r->cfg, r->g, &e->best, extra, err, errlen) != 0) return -1;
+    return legr_evo_save(e, r->ckpt, r->settings, err, errlen);
+}
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static void cmd_search(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) { usage_search(stdout); exit(0); }
+    char *datacfg = find_char_arg(argc, argv, "-data", 0);
+    float target = find_float_arg(argc, argv, "-target", .3f);
+    int tau = find_int_arg(argc, argv, "-tau", 200);
+    float lr = find_float_arg(argc, argv, "-lr", 0);
+    int batch = find_int_arg(argc, argv, "-batch", 0);
+    legr_evo_opts eo;
+    eo.evals = find_int_arg(argc, argv, "-evals", 400);
+    eo.pool = find_int_arg(argc, argv, "-pool", 64);
+    eo.sample = find_int_arg(argc, argv, "-sample", 16);
+    eo.mutate = find_float_arg(argc, argv, "-mutate", .1f);
+    eo.seed = (uint64_t)find_int_arg(argc, argv, "-seed", 1);
+    char *fitness = find_char_arg(argc, argv, "-fitness", 0);
+    int val_n = find_int_arg(argc, argv, "-val", 0);
+    int bn_images = find_int_arg(argc, argv, "-bn-images", 256);
+    float min_frac = find_float_arg(argc, argv, "-min", .1f);
+    char *out = find_char_arg(argc, argv, "-out", 0);
+    int resume = find_arg(argc, argv, "-resume");
+    char *pos[2];
+    if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
+    if (!(target > 0 && target < 1)) die("-target must be between 0 and 1 (exclusive)");
+    if (tau < 0 || eo.evals < 1 || eo.pool < 1 || eo.sample < 1 || val_n < 0 || bn_images < 0 ||
+        !(eo.mutate > 0 && eo.mutate <= 1) || !(min_frac >= 0 && min_frac <= 1))
+        die("-tau, -val, -bn-images must be >= 0; -evals, -pool, -sample >= 1; -mutate in (0,1]; -min in [0,1]");
+
+    char err[ERRLEN];
+    legr_model m;
+    if (legr_model_load(pos[0], pos[1], &m, err, sizeof err) != 0) die(err);
+    layer last = m.net->layers[m.net->n - 1];
+    int detector = 0;
+    for (int i = 0; i < m.net->n; ++i)
+        if (m.net->layers[i].type == YOLO || m.net->layers[i].type == REGION) detector = 1;
+    if (!datacfg) {
+        if (detector && last.classes == 80) datacfg = "cfg/coco.data";
+        else die("no -data given: pass -data <file.data> naming train= and valid= lists");
+    }
+    int kind = detector ? LEGR_FIT_MAP : LEGR_FIT_TOP1;
+    if (fitness && !strcmp(fitness, "loss")) kind = LEGR_FIT_LOSS;
+    else if (fitness && !strcmp(fitness, "top1") && !detector) kind = LEGR_FIT_TOP1;
+    else if (fitness && !strcmp(fitness, "map") && detector) kind = LEGR_FIT_MAP;
+    else if (fitness) die("-fitness must be map (detectors), top1 (classifiers) or loss");
+    if (legr_graph_prunable(&m.graph) == 0) die("this network has no prunable groups (see 'darknet legr flops -v')");
+
+    legr_norms nr;
+    if (legr_norms_compute(m.net, &m.graph, &nr) != 0) die("out of memory");
+    legr_trainset ts;
+    if (legr_trainset_load(datacfg, m.net, &ts, err, sizeof err) != 0) die(err);
+    legr_valset vs, bs;
+    printf("decoding validation images of %s...\n", datacfg);
+    if (legr_valset_load(datacfg, "valid", m.net, val_n, &vs, err, sizeof err) != 0) die(err);
+    if (vs.n_images == 0) die("the valid= list is empty");
+    int fb = batch > 0 && batch < m.net->batch ? batch : m.net->batch;
+    int bn_batches = bn_images > 0 ? (bn_images + fb - 1) / fb : 0;
+    if (bn_batches && legr_valset_load(datacfg, "train", m.net, bn_batches * fb, &bs, err, sizeof err) != 0) die(err);
+
+    char *dflt = default_prefix(pos[0]);
+    size_t len = strlen(out ? out : dflt) + 16;
+    char *rank = malloc(len), *ckpt = malloc(len), *csv = malloc(len);
+    snprintf(rank, len, "%s%s", out ? out : dflt, out ? "" : ".ranking");
+    snprintf(ckpt, len, "%s.ckpt", rank);
+    snprintf(csv, len, "%s.csv", rank);
+    if (legr_same_file(rank, pos[0]) || legr_same_file(rank, pos[1])) die("-out names an input file");
+
+    char settings[2048], extra[2048];
+    uint64_t wsum = fnv1a(m.w.data, m.w.n_floats * sizeof(float));
+    snprintf(settings, sizeof settings,
+             "settings cfg=%s weights-fnv1a=%016llx data=%s target=%g tau=%d lr=%g batch=%d pool=%d "
+             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu",
+             pos[0], (unsigned long long)wsum, datacfg, target, tau, lr, fb, eo.pool, eo.sample,
+             eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed);
+    snprintf(extra, sizeof extra,
+             "weights: %s (fnv1a %016llx)\ntarget: %g\nfitness: %s on %d images of %s\n"
+             "tau: %d, lr: %g, batch: %d, bn batches: %d\nevolution: evals %d, pool %d, sample %d, mutate %g\nseed: %llu",
+             pos[1], (unsigned long long)wsum, target,
+             kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss",
+             vs.n_images, datacfg, tau, lr, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
+             (unsigned long long)eo.seed);
+
+    legr_evo e;
+    if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
+    if (resume && legr_evo_load(&e, ckpt, settings, err, sizeof err) != 0) die(err);
+    char workdir[] = "/tmp/legr-search-XXXXXX";
+    if (!mkdtemp(workdir)) die("cannot create a temporary directory in /tmp");
+
+    legr_fitness_ctx fc = {0};
+    fc.model = &m;
+    fc.norms = &nr;
+    fc.target = target;
+    fc.min_frac = min_frac;
+    fc.tau = tau;
+    fc.lr = lr;
+    fc.batch = fb;
+    fc.kind = kind;
+    fc.train = &ts;
+    fc.val = &vs;
+    fc.bnset = bn_batches ? &bs : NULL;
+    fc.bn_batches = bn_batches;
+    fc.workdir = workdir;
+    fc.seed = eo.seed;
+    fc.index = e.done;
+
+    search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph,
+                        what_time_is_it_now(), e.done, NULL };
+    r.log = fopen(csv, resume && e.done ? "a" : "w");
+    if (!r.log) die("cannot write the CSV log next to the ranking file");
+    if (!(resume && e.done)) fprintf(r.log, "candidate,fitness,best,elapsed_s\n");
+    printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), seed %llu%s\n",
+           legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample,
+           (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
+    printf("fitness: %s on %d validation images; ranking -> %s (checkpoint %s, log %s)\n",
+           kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss", vs.n_images,
+           rank, ckpt, csv);
+    int rc = legr_evo_run(&e, legr_candidate_fitness, &fc, search_progress, &r, err, sizeof err);
+    fclose(r.log);
+    rmdir(workdir);
+    if (rc != 0) die(err);
+    int n = fc.index - r.resumed_from;
+    if (n > 0)
+        printf("per candidate: prune+build %.3f s, fine-tune %.3f s, BN %.3f s, score %.3f s\n",
+               fc.t_prune / n, fc.t_finetune / n, fc.t_bn / n, fc.t_eval / n);
+    printf("best fitness %.4f (candidate %d); ranking written to %s\n", e.best_fit, e.best_index + 1, rank);
+    legr_evo_free(&e);
+    legr_valset_free(&vs);
+    if (bn_batches) legr_valset_free(&bs);
+    legr_trainset_free(&ts);
+    legr_norms_free(&nr);
+    legr_model_free(&m);
+    free(rank); free(ckpt); free(csv); free(dflt);
+}
+
 /* Darknet initialises conv weights itself (He-uniform); legr only sets BN
  * statistics to an identity (mean 0, variance 1) so the net runs sanely. */
 static void cmd_init(int argc, char **argv)
@@ -408,6 +615,7 @@ void run_legr(int argc, char **argv)
     else if (!strcmp(argv[2], "prune")) cmd_prune(argc, argv);
     else if (!strcmp(argv[2], "init")) cmd_init(argc, argv);
     else if (!strcmp(argv[2], "eval")) cmd_eval(argc, argv);
+    else if (!strcmp(argv[2], "search")) cmd_search(argc, argv);
     else {
         fprintf(stderr, "legr: unknown command '%s'\n", argv[2]);
         usage_all(stderr);

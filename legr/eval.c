@@ -4,14 +4,11 @@
  * from ap.c, training-mode forwards for the loss and BN re-estimation. */
 #include "eval.h"
 #include "util.h"
-#include "option_list.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* Replaces the first `find` in s by `rep` (Darknet's find_replace). */
 static void replace_first(char *s, size_t len, const char *find, const char *rep)
@@ -68,17 +65,6 @@ int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err,
     return n;
 }
 
-/* Frees what read_data_cfg returned (Darknet has no function for it). */
-static void free_options(list *opt)
-{
-    for (node *n = opt->front; n; n = n->next) {
-        kvp *p = n->val;
-        free(p->key);   /* the line buffer; val points into it */
-        free(p);
-    }
-    free_list(opt);
-}
-
 static int is_detector(const network *net)
 {
     for (int i = 0; i < net->n; ++i)
@@ -91,31 +77,6 @@ static int file_exists(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Reads names for a classifier's labels= list (one per line). */
-static char **read_lines(const char *path, int *n)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) return NULL;
-    char line[4096], **v = NULL;
-    *n = 0;
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (!*line) continue;
-        char **nv = realloc(v, (*n + 1) * sizeof(char *));
-        if (!nv) break;
-        v = nv;
-        v[(*n)++] = legr_strdup(line);
-    }
-    fclose(fp);
-    return v;
-}
-
-static void free_lines(char **v, int n)
-{
-    for (int i = 0; i < n; ++i) free(v[i]);
-    free(v);
 }
 
 int legr_valset_load(const char *datacfg, const char *list_key, const network *net,
@@ -135,11 +96,11 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
     int n_names = 0;
     vs->is_detector = is_detector(net);
     if (rc == 0 && !vs->is_detector) {
-        if (!labels || !(names = read_lines(labels, &n_names)) || n_names < classes)
+        if (!labels || !(names = legr_read_lines(labels, &n_names)) || n_names < classes)
             rc = legr_fail(err, errlen, "%s: labels= list %s missing or shorter than classes=%d",
                            datacfg, labels ? labels : "(none)", classes);
     }
-    if (rc != 0) { free_options(opt); free_lines(names, n_names); return -1; }
+    if (rc != 0) { legr_free_options(opt); legr_free_strings(names, n_names); return -1; }
 
     list *plist = get_paths(listfile);
     int n = plist->size;
@@ -182,8 +143,8 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
     for (int i = 0; i < plist->size; ++i) free(paths[i]);
     free(paths);
     free_list(plist);
-    free_options(opt);
-    free_lines(names, n_names);
+    legr_free_options(opt);
+    legr_free_strings(names, n_names);
     if (rc != 0) legr_valset_free(vs);
     return rc;
 }
@@ -388,28 +349,9 @@ static void fill_batch(network *net, const legr_valset *vs, int first, int truth
     }
 }
 
-/* Darknet's [yolo]/[region] layers print statistics to stdout on every
- * training-mode forward; legr's evaluation forwards are not training, so
- * that output is discarded for their duration. */
-static int mute_stdout(void)
-{
-    fflush(stdout);
-    int saved = dup(1);
-    int null = open("/dev/null", O_WRONLY);
-    if (saved >= 0 && null >= 0) dup2(null, 1);
-    if (null >= 0) close(null);
-    return saved;
-}
-
-static void unmute_stdout(int saved)
-{
-    fflush(stdout);
-    if (saved >= 0) { dup2(saved, 1); close(saved); }
-}
-
 static void train_forward(network *net)
 {
-    int saved = mute_stdout();
+    int saved = legr_mute_stdout();
     network orig = *net;
     net->train = 1;
     net->delta = 0;
@@ -417,7 +359,7 @@ static void train_forward(network *net)
     float cost = *net->cost;
     *net = orig;
     *net->cost = cost;
-    unmute_stdout(saved);
+    legr_unmute_stdout(saved);
 }
 
 double legr_validation_loss(network *net, const legr_valset *vs)

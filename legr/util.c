@@ -1,7 +1,11 @@
 /* util.c: error formatting, checked allocation and atomic file writes. */
 #include "util.h"
 
+#include "darknet.h"
+#include "option_list.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +76,71 @@ int legr_same_file(const char *a, const char *b)
     struct stat sa, sb;
     if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+char **legr_read_lines(const char *path, int *n)
+{
+    FILE *fp = fopen(path, "r");
+    *n = 0;
+    if (!fp) return NULL;
+    char line[4096], **v = NULL;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!*line) continue;
+        char **nv = realloc(v, (*n + 1) * sizeof(char *));
+        char *copy = legr_strdup(line);
+        if (!nv || !copy) { free(nv ? nv : v); free(copy); fclose(fp); *n = 0; return NULL; }
+        v = nv;
+        v[(*n)++] = copy;
+    }
+    fclose(fp);
+    if (!v) v = calloc(1, sizeof(char *));
+    return v;
+}
+
+void legr_free_strings(char **v, int n)
+{
+    for (int i = 0; v && i < n; ++i) free(v[i]);
+    free(v);
+}
+
+int legr_mute_fd(int fd)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int saved = dup(fd);
+    int null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0) dup2(null, fd);
+    if (null >= 0) close(null);
+    return saved;
+}
+
+void legr_unmute_fd(int fd, int handle)
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (handle >= 0) {
+        dup2(handle, fd);
+        close(handle);
+    }
+}
+
+int legr_mute_stdout(void)
+{
+    return legr_mute_fd(1);
+}
+
+void legr_unmute_stdout(int handle)
+{
+    legr_unmute_fd(1, handle);
+}
+
+void legr_free_options(struct list *opt)
+{
+    for (node *n = opt->front; n; n = n->next) {
+        kvp *p = n->val;
+        free(p->key);   /* the line buffer; val points into it */
+        free(p);
+    }
+    free_list(opt);
 }

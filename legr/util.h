@@ -29,4 +29,22 @@ int legr_commit_temp(FILE *fp, char *tmp, const char *path, int ok,
 /* 1 if paths a and b name the same existing file. */
 int legr_same_file(const char *a, const char *b);
 
+/* Lines of a text file without their line ends, empty lines skipped;
+ * NULL if it cannot be read.  Free with legr_free_strings. */
+char **legr_read_lines(const char *path, int *n);
+void legr_free_strings(char **v, int n);
+
+/* Darknet's [yolo]/[region] layers print statistics on stdout during
+ * training-mode forwards; legr discards that output while it trains or
+ * scores internally.  mute returns a handle for unmute. */
+int legr_mute_stdout(void);
+void legr_unmute_stdout(int handle);
+/* The same for any descriptor (stderr: Darknet's layer table on parsing). */
+int legr_mute_fd(int fd);
+void legr_unmute_fd(int fd, int handle);
+
+/* Frees the list read_data_cfg() returns (Darknet has no function for it). */
+struct list;
+void legr_free_options(struct list *opt);
+
 #endif

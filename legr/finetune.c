@@ -1,0 +1,91 @@
+/* finetune.c: short in-memory fine-tuning with Darknet's trainer (see
+ * finetune.h). */
+#include "finetune.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *ts,
+                       char *err, size_t errlen)
+{
+    memset(ts, 0, sizeof(*ts));
+    struct stat st;
+    if (stat(datacfg, &st) != 0) return legr_fail(err, errlen, "%s: cannot open: no such file", datacfg);
+    list *opt = read_data_cfg((char *)datacfg);
+    char *train = option_find_str(opt, "train", 0);
+    char *labels = option_find_str(opt, "labels", 0);
+    ts->classes = option_find_int_quiet(opt, "classes", 0);
+    int rc = 0;
+    layer last = net->layers[net->n - 1];
+    ts->is_detector = last.type == YOLO || last.type == REGION || last.type == DETECTION;
+    for (int i = 0; i < net->n; ++i)
+        if (net->layers[i].type == YOLO || net->layers[i].type == REGION) ts->is_detector = 1;
+    if (!train || !(ts->paths = legr_read_lines(train, &ts->n_paths)) || ts->n_paths == 0)
+        rc = legr_fail(err, errlen, "%s: train= list %s missing or empty", datacfg, train ? train : "(none)");
+    else if (ts->classes <= 0)
+        rc = legr_fail(err, errlen, "%s: classes= missing", datacfg);
+    else if (!ts->is_detector) {
+        if (!labels || !(ts->labels = legr_read_lines(labels, &ts->n_labels)) || ts->n_labels < ts->classes)
+            rc = legr_fail(err, errlen, "%s: labels= list missing or shorter than classes=", datacfg);
+    }
+    legr_free_options(opt);
+    if (rc != 0) legr_trainset_free(ts);
+    return rc;
+}
+
+void legr_trainset_free(legr_trainset *ts)
+{
+    legr_free_strings(ts->paths, ts->n_paths);
+    legr_free_strings(ts->labels, ts->n_labels);
+    memset(ts, 0, sizeof(*ts));
+}
+
+static load_args make_args(network *net, const legr_trainset *ts, data *buffer)
+{
+    load_args a = get_base_args(net);
+    a.paths = ts->paths;
+    a.m = ts->n_paths;
+    a.n = net->batch * net->subdivisions;
+    a.classes = ts->classes;
+    a.threads = 1;
+    a.d = buffer;
+    if (ts->is_detector) {
+        layer l = net->layers[net->n - 1];
+        for (int i = 0; i < net->n; ++i)
+            if (net->layers[i].type == YOLO || net->layers[i].type == REGION) l = net->layers[i];
+        a.coords = l.coords;
+        a.jitter = l.jitter;
+        a.num_boxes = l.max_boxes;
+        a.type = DETECTION_DATA;
+    } else {
+        a.labels = ts->labels;
+        a.hierarchy = net->hierarchy;
+        a.min = net->min_ratio * net->w;
+        a.max = net->max_ratio * net->w;
+        a.size = net->w;
+        a.type = CLASSIFICATION_DATA;
+    }
+    return a;
+}
+
+float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr, unsigned seed)
+{
+    if (iters <= 0) return 0;
+    if (lr > 0) net->learning_rate = lr;
+    net->policy = CONSTANT;
+    net->burn_in = 0;
+    srand(seed);
+    data buffer;
+    load_args a = make_args(net, ts, &buffer);
+    double sum = 0;
+    int muted = legr_mute_stdout();
+    for (int it = 0; it < iters; ++it) {
+        load_data_blocking(a);
+        sum += train_network(net, buffer);
+        free_data(buffer);
+    }
+    legr_unmute_stdout(muted);
+    return (float)(sum / iters);
+}

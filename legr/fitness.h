@@ -1,0 +1,46 @@
+/* fitness.h: the fitness of one LeGR candidate, measured with Darknet: prune
+ * the ORIGINAL network to the target budget with the candidate's (alpha,
+ * kappa), fine-tune it tau iterations, optionally re-estimate BN, and score
+ * it on a fixed validation set (mAP@0.5, top-1, or minus the loss). */
+#ifndef LEGR_FITNESS_H
+#define LEGR_FITNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+#include "rank.h"
+#include "eval.h"
+#include "finetune.h"
+
+enum legr_fitness_kind { LEGR_FIT_MAP, LEGR_FIT_TOP1, LEGR_FIT_LOSS };
+
+typedef struct {
+    legr_model *model;          /* original network, weights loaded */
+    const legr_norms *norms;
+    float target;               /* FLOP budget the candidates are pruned to */
+    float min_frac;
+    int tau;                    /* fine-tuning iterations */
+    float lr;                   /* fine-tuning learning rate (<= 0: cfg's) */
+    int batch;                  /* training batch (<= 0: cfg's) */
+    int kind;                   /* enum legr_fitness_kind */
+    const legr_trainset *train;
+    const legr_valset *val;
+    const legr_valset *bnset;   /* BN re-estimation images, or NULL */
+    int bn_batches;
+    const char *workdir;        /* where the candidate's files are written */
+    uint64_t seed;
+    int index;                  /* candidate number (seeds its fine-tuning) */
+    /* time spent, in seconds, summed over candidates */
+    double t_prune, t_finetune, t_bn, t_eval;
+} legr_fitness_ctx;
+
+/* legr_fitness_fn for search.h; ctx is a legr_fitness_ctx. */
+int legr_candidate_fitness(void *ctx, const legr_affine *a, double *fitness,
+                           char *err, size_t errlen);
+
+/* Builds the pruned network for a mask in memory (via files in workdir).
+ * Returns NULL with err set on failure. */
+network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *workdir,
+                           char *err, size_t errlen);
+
+#endif

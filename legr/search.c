@@ -1,0 +1,243 @@
+/* search.c: LeGR's aging evolution (see search.h) and its checkpoint. */
+#include "search.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- one RNG: splitmix64 ------------------------------------------------ */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(uint64_t *s)      /* in (0, 1) */
+{
+    return ((rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double rng_normal(uint64_t *s, double sd)
+{
+    double u = rng_uniform(s), v = rng_uniform(s);
+    return sd * sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* --- candidates ---------------------------------------------------------- */
+
+static int affine_copy(legr_affine *dst, const legr_affine *src)
+{
+    if (legr_affine_identity(dst, src->n_groups) != 0) return -1;
+    memcpy(dst->alpha, src->alpha, src->n_groups * sizeof(float));
+    memcpy(dst->kappa, src->kappa, src->n_groups * sizeof(float));
+    return 0;
+}
+
+static void random_candidate(legr_evo *e, legr_affine *a)
+{
+    for (int k = 0; k < e->n_groups; ++k) {
+        if (e->g->groups[k].fixed) continue;
+        a->alpha[k] = (float)exp(rng_normal(&e->rng, 1));
+        a->kappa[k] = (float)rng_normal(&e->rng, e->std[k]);
+    }
+}
+
+/* The tournament: the fittest of `sample` distinct pool members. */
+static int tournament(legr_evo *e)
+{
+    int n = e->n_pool, s = e->o.sample < n ? e->o.sample : n, best = -1;
+    int *idx = malloc(n * sizeof(int));
+    if (!idx) return 0;
+    for (int i = 0; i < n; ++i) idx[i] = i;
+    for (int i = 0; i < s; ++i) {          /* partial Fisher-Yates */
+        int j = i + (int)(rng_uniform(&e->rng) * (n - i));
+        if (j >= n) j = n - 1;
+        int t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+        if (best < 0 || e->pool_fit[idx[i]] > e->pool_fit[best]) best = idx[i];
+    }
+    free(idx);
+    return best;
+}
+
+static void mutate(legr_evo *e, legr_affine *a, double step)
+{
+    int changed = 0, first = -1;
+    for (int k = 0; k < e->n_groups; ++k) {
+        if (e->g->groups[k].fixed) continue;
+        if (first < 0) first = k;
+        if (rng_uniform(&e->rng) >= e->o.mutate) continue;
+        a->alpha[k] *= (float)exp(rng_normal(&e->rng, step));
+        a->kappa[k] += (float)rng_normal(&e->rng, e->std[k]);
+        changed = 1;
+    }
+    if (!changed && first >= 0) {          /* at least one group changes */
+        int n = 0, pick;
+        for (int k = 0; k < e->n_groups; ++k) n += !e->g->groups[k].fixed;
+        pick = (int)(rng_uniform(&e->rng) * n);
+        for (int k = 0; k < e->n_groups; ++k) {
+            if (e->g->groups[k].fixed || pick-- > 0) continue;
+            a->alpha[k] *= (float)exp(rng_normal(&e->rng, step));
+            a->kappa[k] += (float)rng_normal(&e->rng, e->std[k]);
+            break;
+        }
+    }
+}
+
+int legr_evo_init(legr_evo *e, const legr_graph *g, const legr_norms *nr,
+                  const legr_evo_opts *o)
+{
+    memset(e, 0, sizeof(*e));
+    e->o = *o;
+    if (e->o.pool < 1) e->o.pool = 1;
+    if (e->o.sample < 1) e->o.sample = 1;
+    e->g = g;
+    e->n_groups = g->n_groups;
+    e->rng = o->seed;
+    e->std = legr_calloc(g->n_groups, sizeof(float));
+    e->pool = legr_calloc(e->o.pool, sizeof(legr_affine));
+    e->pool_fit = legr_calloc(e->o.pool, sizeof(double));
+    e->best_fit = -INFINITY;
+    e->best_index = -1;
+    if (!e->std || !e->pool || !e->pool_fit) { legr_evo_free(e); return -1; }
+    for (int k = 0; k < g->n_groups; ++k) {
+        int n = g->groups[k].n;
+        double m = 0, v = 0;
+        for (int j = 0; j < n; ++j) m += nr->norm[k][j];
+        m /= n;
+        for (int j = 0; j < n; ++j) v += (nr->norm[k][j] - m) * (nr->norm[k][j] - m);
+        e->std[k] = (float)sqrt(v / n);
+    }
+    return 0;
+}
+
+void legr_evo_free(legr_evo *e)
+{
+    for (int i = 0; e->pool && i < e->n_pool; ++i) legr_affine_free(&e->pool[i]);
+    free(e->pool);
+    free(e->pool_fit);
+    free(e->std);
+    legr_affine_free(&e->best);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Appends a child to the pool, dropping the oldest when full. */
+static void push(legr_evo *e, legr_affine *child, double fit)
+{
+    if (e->n_pool == e->o.pool) {
+        legr_affine_free(&e->pool[0]);
+        memmove(e->pool, e->pool + 1, (e->n_pool - 1) * sizeof(legr_affine));
+        memmove(e->pool_fit, e->pool_fit + 1, (e->n_pool - 1) * sizeof(double));
+        e->n_pool--;
+    }
+    e->pool[e->n_pool] = *child;
+    e->pool_fit[e->n_pool] = fit;
+    e->n_pool++;
+}
+
+int legr_evo_run(legr_evo *e, legr_fitness_fn fit, void *fit_ctx,
+                 legr_progress_fn progress, void *progress_ctx, char *err, size_t errlen)
+{
+    while (e->done < e->o.evals) {
+        int t = e->done;
+        legr_affine child;
+        if (t < e->o.pool) {
+            if (legr_affine_identity(&child, e->n_groups) != 0) return legr_fail(err, errlen, "out of memory");
+            if (t < e->o.pool - 1) random_candidate(e, &child);
+        } else {
+            int parent = tournament(e);
+            if (affine_copy(&child, &e->pool[parent]) != 0) return legr_fail(err, errlen, "out of memory");
+            int span = e->o.evals - e->o.pool;
+            double step = span > 1 ? 1 - 0.8 * (t - e->o.pool) / (double)(span - 1) : 1;
+            mutate(e, &child, step);
+        }
+        double f;
+        if (fit(fit_ctx, &child, &f, err, errlen) != 0) {
+            legr_affine_free(&child);
+            return -1;
+        }
+        if (f > e->best_fit) {
+            legr_affine_free(&e->best);
+            if (affine_copy(&e->best, &child) != 0) { legr_affine_free(&child); return legr_fail(err, errlen, "out of memory"); }
+            e->best_fit = f;
+            e->best_index = t;
+        }
+        push(e, &child, f);
+        e->done++;
+        if (progress && progress(progress_ctx, e, t, f, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+/* --- checkpoint ------------------------------------------------------------ */
+
+static void write_affine(FILE *fp, const legr_evo *e, const legr_affine *a)
+{
+    for (int k = 0; k < e->n_groups; ++k)
+        if (!e->g->groups[k].fixed) fprintf(fp, " %.9g %.9g", a->alpha[k], a->kappa[k]);
+    fprintf(fp, "\n");
+}
+
+int legr_evo_save(const legr_evo *e, const char *path, const char *settings,
+                  char *err, size_t errlen)
+{
+    char *tmp;
+    FILE *fp = legr_open_temp(path, &tmp, err, errlen);
+    if (!fp) return -1;
+    fprintf(fp, "legr-checkpoint v1\n%s\n", settings);
+    fprintf(fp, "rng %llu\ndone %d\nbest %d %.17g", (unsigned long long)e->rng, e->done,
+            e->best_index, e->best_fit);
+    if (e->best_index >= 0) write_affine(fp, e, &e->best);
+    else fprintf(fp, "\n");
+    fprintf(fp, "pool %d\n", e->n_pool);
+    for (int i = 0; i < e->n_pool; ++i) {
+        fprintf(fp, "%.17g", e->pool_fit[i]);
+        write_affine(fp, e, &e->pool[i]);
+    }
+    return legr_commit_temp(fp, tmp, path, 1, err, errlen);
+}
+
+static int read_affine(FILE *fp, const legr_evo *e, legr_affine *a)
+{
+    if (legr_affine_identity(a, e->n_groups) != 0) return -1;
+    for (int k = 0; k < e->n_groups; ++k)
+        if (!e->g->groups[k].fixed && fscanf(fp, "%f %f", &a->alpha[k], &a->kappa[k]) != 2) return -1;
+    return 0;
+}
+
+int legr_evo_load(legr_evo *e, const char *path, const char *settings,
+                  char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char line[4096];
+    int rc = 0;
+    if (!fgets(line, sizeof line, fp) || strcmp(line, "legr-checkpoint v1\n") != 0)
+        rc = legr_fail(err, errlen, "%s: not a legr checkpoint", path);
+    else if (!fgets(line, sizeof line, fp) || strncmp(line, settings, strlen(settings)) != 0 ||
+             line[strlen(settings)] != '\n')
+        rc = legr_fail(err, errlen, "%s: made with other settings; run without -resume or with the same ones", path);
+    unsigned long long rng;
+    int n_pool;
+    if (rc == 0 && (fscanf(fp, " rng %llu done %d best %d %lf", &rng, &e->done, &e->best_index, &e->best_fit) != 4))
+        rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+    if (rc == 0) {
+        e->rng = rng;
+        legr_affine_free(&e->best);
+        if (e->best_index >= 0 && read_affine(fp, e, &e->best) != 0)
+            rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+    }
+    if (rc == 0 && (fscanf(fp, " pool %d", &n_pool) != 1 || n_pool < 0 || n_pool > e->o.pool))
+        rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+    for (int i = 0; rc == 0 && i < n_pool; ++i) {
+        if (fscanf(fp, "%lf", &e->pool_fit[e->n_pool]) != 1 || read_affine(fp, e, &e->pool[e->n_pool]) != 0)
+            rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+        else e->n_pool++;
+    }
+    fclose(fp);
+    return rc;
+}

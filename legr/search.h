@@ -1,0 +1,72 @@
+/* search.h: LeGR's regularised ("aging") evolution over one (alpha, kappa)
+ * pair per prunable group (Algorithm 1 of the paper).
+ *
+ *   candidates 0 .. pool-2: alpha_g = exp(N(0,1)), kappa_g = N(0, std_g)
+ *   candidate  pool-1:      alpha = 1, kappa = 0 (plain L2)
+ *   then, each step: draw `sample` members of the pool, take the fittest,
+ *   mutate about `mutate` of its groups (alpha *= exp(N(0, step)),
+ *   kappa += N(0, std_g); step falls linearly from 1 to 0.2), evaluate it,
+ *   append it and drop the oldest member.
+ *
+ * std_g is the standard deviation of group g's squared filter norms.  The
+ * evolution knows nothing of Darknet: fitness comes from a callback (higher
+ * is better), so it can be tested with a synthetic one.  One RNG, seeded
+ * once; its state is part of the checkpoint. */
+#ifndef LEGR_SEARCH_H
+#define LEGR_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "graph.h"
+#include "rank.h"
+
+typedef struct {
+    int evals;              /* total candidates, initial pool included */
+    int pool;
+    int sample;
+    float mutate;           /* fraction of groups mutated per child */
+    uint64_t seed;
+} legr_evo_opts;
+
+/* Fitness of one candidate; returns 0 and sets *fitness, or -1 to abort the
+ * search (err set). */
+typedef int (*legr_fitness_fn)(void *ctx, const legr_affine *a, double *fitness,
+                               char *err, size_t errlen);
+
+/* Called after every candidate (for checkpoints, logs and progress);
+ * index is the candidate's number, best the best so far. */
+typedef struct legr_evo legr_evo;
+typedef int (*legr_progress_fn)(void *ctx, const legr_evo *evo, int index,
+                                double fitness, char *err, size_t errlen);
+
+struct legr_evo {
+    legr_evo_opts o;
+    int n_groups;
+    const legr_graph *g;
+    float *std;             /* per group */
+    uint64_t rng;
+    int done;               /* candidates evaluated so far */
+    int n_pool;             /* members now in the pool, oldest first */
+    legr_affine *pool;
+    double *pool_fit;
+    legr_affine best;
+    double best_fit;
+    int best_index;
+};
+
+int legr_evo_init(legr_evo *e, const legr_graph *g, const legr_norms *nr,
+                  const legr_evo_opts *o);
+void legr_evo_free(legr_evo *e);
+
+/* Runs (or continues, after legr_evo_load) until o.evals candidates. */
+int legr_evo_run(legr_evo *e, legr_fitness_fn fit, void *fit_ctx,
+                 legr_progress_fn progress, void *progress_ctx, char *err, size_t errlen);
+
+/* Checkpoint of the whole state (settings line, RNG, pool, best), written
+ * atomically; load refuses a checkpoint whose settings line differs. */
+int legr_evo_save(const legr_evo *e, const char *path, const char *settings,
+                  char *err, size_t errlen);
+int legr_evo_load(legr_evo *e, const char *path, const char *settings,
+                  char *err, size_t errlen);
+
+#endif
