@@ -9,6 +9,7 @@
 #include "eval.h"
 #include "fitness.h"
 #include "search.h"
+#include "report.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,10 +43,16 @@ static void usage_prune(FILE *fp)
 {
     fprintf(fp,
         "usage: darknet legr prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...]\n"
-        "                          [-out PREFIX] [-min 0.1] [-v]\n"
+        "                          [-out PREFIX] [-min 0.1] [-ranking l2|uniform|random]\n"
+        "                          [-eval <datacfg> [-n N] [-bn K]] [-v]\n"
         "  <ratio>     fraction of the original FLOPs to keep, 0 < ratio <= 1\n"
         "  <ranking>   a ranking file from 'darknet legr search' (default: plain L2,\n"
         "              alpha = 1, kappa = 0 for every group)\n"
+        "  -ranking    baselines instead of a ranking file: l2 (plain global L2), uniform\n"
+        "              (every group keeps the same fraction), random (-seed S)\n"
+        "  -eval D     evaluate the original and every pruned pair on D's valid= list\n"
+        "              (first -n N images), also after re-estimating BN on -bn K batches\n"
+        "              of its train= list (default 4; 0: off); writes PREFIX.csv and PREFIX.png\n"
         "  -out PREFIX output prefix (default: <cfg name>-legr); writes\n"
         "              PREFIX-<ratio*100>.cfg and PREFIX-<ratio*100>.weights\n"
         "  -min F      keep at least max(ceil(F * filters), 2) filters per group\n"
@@ -170,22 +177,51 @@ static void print_kept(const network *net, const legr_graph *g, const legr_mask 
     }
 }
 
+/* Accuracy (mAP@0.5 or top-1) of net on vs, plain and after BN
+ * re-estimation on bnset (when given); fills row. */
+static void measure(network *net, const legr_valset *vs, const legr_valset *bnset, int bn,
+                    legr_row *row)
+{
+    char err[ERRLEN];
+    legr_metrics mt;
+    if (legr_evaluate(net, vs, .005f, .5f, &mt, err, sizeof err) != 0) die(err);
+    row->acc = vs->is_detector ? mt.map50 : mt.top1;
+    row->ms = 1000 * mt.forward_s / vs->n_images;
+    legr_metrics_free(&mt);
+    row->acc_bn = -1;
+    if (bnset && bn > 0) {
+        legr_bn_reestimate(net, bnset, bn);
+        if (legr_evaluate(net, vs, .005f, .5f, &mt, err, sizeof err) != 0) die(err);
+        row->acc_bn = vs->is_detector ? mt.map50 : mt.top1;
+        legr_metrics_free(&mt);
+    }
+}
+
 static void cmd_prune(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_prune(stdout); exit(0); }
     char *prefix = find_char_arg(argc, argv, "-out", 0);
     float min_frac = find_float_arg(argc, argv, "-min", 0.1f);
     int verbose = find_arg(argc, argv, "-v");
+    char *baseline = find_char_arg(argc, argv, "-ranking", 0);
+    int seed = find_int_arg(argc, argv, "-seed", 1);
+    char *evaldata = find_char_arg(argc, argv, "-eval", 0);
+    int eval_n = find_int_arg(argc, argv, "-n", 0);
+    int bn = find_int_arg(argc, argv, "-bn", 4);
     char *pos[64];
     int np = positionals(argc, argv, 3, pos, 64);
     if (np < 3) { usage_prune(stderr); exit(1); }
     if (np > 64) die("too many budgets (at most 61)");
     if (!(min_frac >= 0 && min_frac <= 1)) die("-min must be between 0 and 1");
+    if (baseline && strcmp(baseline, "l2") && strcmp(baseline, "uniform") && strcmp(baseline, "random"))
+        die("-ranking must be l2, uniform or random");
+    if (eval_n < 0 || bn < 0) die("-n and -bn must be >= 0");
     const char *cfg = pos[0], *weights = pos[1], *ranking = NULL;
     int first = 2;
     float ratio[64];
     char err[ERRLEN];
     if (parse_ratio(pos[2], &ratio[0]) == -1) { ranking = pos[2]; first = 3; }
+    if (ranking && baseline) die("give either a ranking file or -ranking, not both");
     int nb = 0;
     for (int k = first; k < np; ++k, ++nb) {
         int rc = parse_ratio(pos[k], &ratio[nb]);
@@ -202,20 +238,44 @@ static void cmd_prune(int argc, char **argv)
         if (legr_ranking_read(ranking, &m.graph, &a, err, sizeof err) != 0) die(err);
     } else if (legr_affine_identity(&a, m.graph.n_groups) != 0) die("out of memory");
     legr_norms nr;
-    if (legr_norms_compute(m.net, &m.graph, &nr) != 0) die("out of memory");
+    int random = baseline && !strcmp(baseline, "random");
+    int uniform = baseline && !strcmp(baseline, "uniform");
+    if ((random ? legr_norms_random(&m.graph, seed, &nr) : legr_norms_compute(m.net, &m.graph, &nr)) != 0)
+        die("out of memory");
+
+    /* Validation data first, so a bad -eval fails before anything is written. */
+    legr_valset vs, bs;
+    int have_bn = 0;
+    if (evaldata) {
+        if (legr_valset_load(evaldata, "valid", m.net, eval_n, &vs, err, sizeof err) != 0) die(err);
+        if (vs.n_images == 0) die("the valid= list is empty");
+        if (bn > 0) {
+            if (legr_valset_load(evaldata, "train", m.net, bn * m.net->batch, &bs, err, sizeof err) != 0) die(err);
+            have_bn = 1;
+        }
+    }
 
     long full = legr_network_flops(m.net, &m.graph, NULL);
     long params = legr_network_params(m.net, &m.graph, NULL);
     printf("%s: %.3f Bn FLOPs, %.3f M params, %d prunable groups; ranking: %s\n", cfg, full / 1e9,
-           params / 1e6, legr_graph_prunable(&m.graph), ranking ? ranking : "plain L2");
+           params / 1e6, legr_graph_prunable(&m.graph),
+           ranking ? ranking : baseline ? baseline : "plain L2");
 
     /* Choose every budget's mask before writing anything. */
     legr_mask masks[64];
     long reached[64];
     for (int b = 0; b < nb; ++b) {
-        if (legr_select(m.net, &m.graph, &nr, &a, ratio[b], min_frac, &masks[b], &reached[b],
-                        err, sizeof err) != 0)
-            die(err);
+        int rc = uniform ? legr_select_uniform(m.net, &m.graph, &nr, ratio[b], min_frac, &masks[b], &reached[b], err, sizeof err)
+                         : legr_select(m.net, &m.graph, &nr, &a, ratio[b], min_frac, &masks[b], &reached[b], err, sizeof err);
+        if (rc != 0) die(err);
+    }
+    legr_row rows[65];
+    int nrows = 0;
+    if (evaldata) {
+        printf("evaluating the original on %d images...\n", vs.n_images);
+        rows[0] = (legr_row){ 1, full, params, 0, -1, 0 };
+        measure(m.net, &vs, NULL, 0, &rows[0]);
+        nrows = 1;
     }
     for (int b = 0; b < nb; ++b) {
         size_t len = strlen(pfx) + 64;
@@ -234,9 +294,34 @@ static void cmd_prune(int argc, char **argv)
         printf("budget %.3g: FLOPs %.3f Bn (%.3f of original), params %.3f M (%.3f) -> %s, %s\n",
                ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc, ow);
         if (verbose) print_kept(m.net, &m.graph, &masks[b]);
+        if (evaldata) {
+            int muted = legr_mute_fd(2);
+            network *pn = load_network(oc, ow, 0);
+            legr_unmute_fd(2, muted);
+            rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, 0 };
+            measure(pn, &vs, have_bn ? &bs : NULL, bn, &rows[nrows]);
+            nrows++;
+            free_network(pn);
+        }
         free(oc);
         free(ow);
         legr_mask_free(&masks[b]);
+    }
+    if (evaldata) {
+        printf("\n");
+        legr_report_print(stdout, rows, nrows, vs.is_detector);
+        size_t len = strlen(pfx) + 8;
+        char *csv = malloc(len), *png = malloc(len);
+        snprintf(csv, len, "%s.csv", pfx);
+        snprintf(png, len, "%s.png", pfx);
+        if (legr_report_csv(csv, rows, nrows, vs.is_detector, err, sizeof err) != 0) die(err);
+        if (legr_report_plot(png, csv, cfg, vs.is_detector, err, sizeof err) != 0)
+            fprintf(stderr, "legr: %s\n", err);
+        else printf("table: %s, plot: %s\n", csv, png);
+        free(csv);
+        free(png);
+        legr_valset_free(&vs);
+        if (have_bn) legr_valset_free(&bs);
     }
     legr_norms_free(&nr);
     legr_affine_free(&a);

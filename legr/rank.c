@@ -151,6 +151,74 @@ int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
     return 0;
 }
 
+/* Keeps, in every prunable group, its round(f * n) highest-norm filters
+ * (at least the floor). */
+static void keep_fraction(const legr_graph *g, const legr_norms *nr, float f,
+                          float min_frac, legr_mask *m)
+{
+    for (int k = 0; k < g->n_groups; ++k) {
+        const legr_group *gr = &g->groups[k];
+        if (gr->fixed) continue;
+        int keep = (int)lroundf(f * gr->n), fl = legr_floor(gr->n, min_frac);
+        if (keep < fl) keep = fl;
+        if (keep > gr->n) keep = gr->n;
+        /* rank within the group: keep j if fewer than `keep` filters beat it */
+        m->kept[k] = 0;
+        for (int j = 0; j < gr->n; ++j) {
+            int better = 0;
+            for (int i = 0; i < gr->n; ++i)
+                better += nr->norm[k][i] > nr->norm[k][j] || (nr->norm[k][i] == nr->norm[k][j] && i < j);
+            m->keep[k][j] = better < keep;
+            m->kept[k] += m->keep[k][j];
+        }
+    }
+}
+
+int legr_select_uniform(const network *net, const legr_graph *g, const legr_norms *nr,
+                        float ratio, float min_frac, legr_mask *m, long *flops,
+                        char *err, size_t errlen)
+{
+    if (legr_mask_init(m, g) != 0) return legr_fail(err, errlen, "out of memory");
+    long full = legr_network_flops(net, g, NULL);
+    *flops = full;
+    if (ratio >= 1) return 0;
+    double target = (double)ratio * full;
+    float lo = 0, hi = 1;       /* FLOPs(lo) < target <= FLOPs(hi) */
+    keep_fraction(g, nr, 0, min_frac, m);
+    if (legr_network_flops(net, g, m) >= target) {
+        long c = legr_network_flops(net, g, m);
+        legr_mask_free(m);
+        return legr_fail(err, errlen,
+                         "budget %g is unreachable: with -min %g the smallest network keeps %.3f of the FLOPs",
+                         ratio, min_frac, (double)c / full);
+    }
+    for (int it = 0; it < 40; ++it) {
+        float mid = (lo + hi) / 2;
+        keep_fraction(g, nr, mid, min_frac, m);
+        if (legr_network_flops(net, g, m) < target) lo = mid; else hi = mid;
+    }
+    keep_fraction(g, nr, lo, min_frac, m);
+    *flops = legr_network_flops(net, g, m);
+    return 0;
+}
+
+int legr_norms_random(const legr_graph *g, unsigned long long seed, legr_norms *nr)
+{
+    nr->n_groups = g->n_groups;
+    nr->norm = legr_calloc(g->n_groups, sizeof(float *));
+    if (!nr->norm) return -1;
+    unsigned long long s = seed * 2862933555777941757ull + 3037000493ull;
+    for (int k = 0; k < g->n_groups; ++k) {
+        nr->norm[k] = legr_calloc(g->groups[k].n, sizeof(float));
+        if (!nr->norm[k]) { legr_norms_free(nr); return -1; }
+        for (int j = 0; j < g->groups[k].n; ++j) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            nr->norm[k][j] = (float)((s >> 11) * (1.0 / 9007199254740992.0));
+        }
+    }
+    return 0;
+}
+
 int legr_ranking_write(const char *path, const char *cfg_path,
                        const legr_graph *g, const legr_affine *a,
                        const char *extra_header, char *err, size_t errlen)

@@ -40,6 +40,16 @@ int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
                 const legr_affine *a, float ratio, float min_frac,
                 legr_mask *m, long *flops, char *err, size_t errlen);
 
+/* Baselines on the same footing as LeGR's ranking:
+ *   uniform: every prunable group keeps the same fraction of its filters
+ *            (its highest-norm ones), the largest fraction that meets the
+ *            budget;
+ *   random:  random scores instead of norms (seeded), then legr_select. */
+int legr_select_uniform(const network *net, const legr_graph *g, const legr_norms *nr,
+                        float ratio, float min_frac, legr_mask *m, long *flops,
+                        char *err, size_t errlen);
+int legr_norms_random(const legr_graph *g, unsigned long long seed, legr_norms *nr);
+
 /* Ranking files: a commented header, then one line per prunable group:
  *   <group> <first-producer-layer> <channels> <alpha> <kappa>
  * extra_header (may be NULL) is written as further "# " lines. */
