@@ -568,10 +568,17 @@ static void cmd_search(int argc, char **argv)
     legr_norms nr;
     if (legr_norms_compute(m.net, &m.graph, &nr) != 0) die("out of memory");
     legr_trainset ts;
-    if (legr_trainset_load(datacfg, m.net, &ts, err, sizeof err) != 0) die(err);
+    char hint[ERRLEN + 64];
+    if (legr_trainset_load(datacfg, m.net, &ts, err, sizeof err) != 0) {
+        snprintf(hint, sizeof hint, "%s (pass -data <file.data> with train= and valid= lists)", err);
+        die(hint);
+    }
     legr_valset vs, bs;
     printf("decoding validation images of %s...\n", datacfg);
-    if (legr_valset_load(datacfg, "valid", m.net, val_n, &vs, err, sizeof err) != 0) die(err);
+    if (legr_valset_load(datacfg, "valid", m.net, val_n, &vs, err, sizeof err) != 0) {
+        snprintf(hint, sizeof hint, "%s (pass -data <file.data> with train= and valid= lists)", err);
+        die(hint);
+    }
     if (vs.n_images == 0) die("the valid= list is empty");
     int fb = batch > 0 && batch < m.net->batch ? batch : m.net->batch;
     int bn_batches = bn_images > 0 ? (bn_images + fb - 1) / fb : 0;
