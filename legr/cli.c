@@ -469,6 +469,8 @@ static void usage_search(FILE *fp)
         "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
         "  -min 0.1        per-group floor, as for prune\n"
         "  -seed 1         the one RNG seed\n"
+        "  -workers N      candidates evaluated at once in N processes, one BLAS thread\n"
+        "                  each (default: the number of cores); same seed and N, same result\n"
         "  -out F          ranking file (default <cfg name>-legr.ranking); also writes\n"
         "                  F.ckpt (checkpoint after every candidate) and F.csv (log)\n"
         "  -resume         continue from F.ckpt (same settings)\n");
@@ -534,6 +536,8 @@ static void cmd_search(int argc, char **argv)
     eo.sample = find_int_arg(argc, argv, "-sample", 16);
     eo.mutate = find_float_arg(argc, argv, "-mutate", .1f);
     eo.seed = (uint64_t)find_int_arg(argc, argv, "-seed", 1);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    eo.batch = find_int_arg(argc, argv, "-workers", ncpu > 0 ? (int)ncpu : 1);
     char *fitness = find_char_arg(argc, argv, "-fitness", 0);
     int val_n = find_int_arg(argc, argv, "-val", 0);
     int bn_images = find_int_arg(argc, argv, "-bn-images", 256);
@@ -543,6 +547,7 @@ static void cmd_search(int argc, char **argv)
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
     if (!(target > 0 && target < 1)) die("-target must be between 0 and 1 (exclusive)");
+    if (eo.batch < 1) die("-workers must be >= 1");
     if (tau < 0 || eo.evals < 1 || eo.pool < 1 || eo.sample < 1 || val_n < 0 || bn_images < 0 ||
         !(eo.mutate > 0 && eo.mutate <= 1) || !(min_frac >= 0 && min_frac <= 1))
         die("-tau, -val, -bn-images must be >= 0; -evals, -pool, -sample >= 1; -mutate in (0,1]; -min in [0,1]");
@@ -596,16 +601,16 @@ static void cmd_search(int argc, char **argv)
     uint64_t wsum = fnv1a(m.w.data, m.w.n_floats * sizeof(float));
     snprintf(settings, sizeof settings,
              "settings cfg=%s weights-fnv1a=%016llx data=%s target=%g tau=%d lr=%g batch=%d pool=%d "
-             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu",
+             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu workers=%d",
              pos[0], (unsigned long long)wsum, datacfg, target, tau, lr, fb, eo.pool, eo.sample,
-             eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed);
+             eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed, eo.batch);
     snprintf(extra, sizeof extra,
              "weights: %s (fnv1a %016llx)\ntarget: %g\nfitness: %s on %d images of %s\n"
-             "tau: %d, lr: %g, batch: %d, bn batches: %d\nevolution: evals %d, pool %d, sample %d, mutate %g\nseed: %llu",
+             "tau: %d, lr: %g, batch: %d, bn batches: %d\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
              pos[1], (unsigned long long)wsum, target,
              kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss",
              vs.n_images, datacfg, tau, lr, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
-             (unsigned long long)eo.seed);
+             eo.batch, (unsigned long long)eo.seed);
 
     legr_evo e;
     if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
@@ -629,19 +634,20 @@ static void cmd_search(int argc, char **argv)
     fc.workdir = workdir;
     fc.seed = eo.seed;
     fc.index = e.done;
+    fc.workers = eo.batch;
 
     search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph,
                         what_time_is_it_now(), e.done, NULL };
     r.log = fopen(csv, resume && e.done ? "a" : "w");
     if (!r.log) die("cannot write the CSV log next to the ranking file");
     if (!(resume && e.done)) fprintf(r.log, "candidate,fitness,best,elapsed_s\n");
-    printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), seed %llu%s\n",
-           legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample,
+    printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), %d workers, seed %llu%s\n",
+           legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample, eo.batch,
            (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
     printf("fitness: %s on %d validation images; ranking -> %s (checkpoint %s, log %s)\n",
            kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss", vs.n_images,
            rank, ckpt, csv);
-    int rc = legr_evo_run(&e, legr_candidate_fitness, &fc, search_progress, &r, err, sizeof err);
+    int rc = legr_evo_run(&e, legr_candidates_fitness, &fc, search_progress, &r, err, sizeof err);
     fclose(r.log);
     rmdir(workdir);
     if (rc != 0) die(err);

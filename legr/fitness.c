@@ -3,16 +3,19 @@
 #include "surgery.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 
 network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *workdir,
-                           char *err, size_t errlen)
+                           int tag, char *err, size_t errlen)
 {
-    size_t len = strlen(workdir) + 32;
+    size_t len = strlen(workdir) + 48;
     char *cfg = malloc(len), *weights = malloc(len);
-    snprintf(cfg, len, "%s/candidate.cfg", workdir);
-    snprintf(weights, len, "%s/candidate.weights", workdir);
+    snprintf(cfg, len, "%s/candidate-%d.cfg", workdir, tag);
+    snprintf(weights, len, "%s/candidate-%d.weights", workdir, tag);
     network *net = NULL;
     if (legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, cfg, weights, err, errlen) == 0) {
         int muted = legr_mute_fd(2);        /* Darknet's layer table */
@@ -26,10 +29,10 @@ network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *wor
     return net;
 }
 
-int legr_candidate_fitness(void *vctx, const legr_affine *a, double *fitness,
-                           char *err, size_t errlen)
+/* One candidate, in this process; index seeds its fine-tuning. */
+static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, double *fitness,
+                       char *err, size_t errlen)
 {
-    legr_fitness_ctx *c = vctx;
     legr_model *m = c->model;
     double t0 = what_time_is_it_now();
     legr_mask mask;
@@ -37,12 +40,12 @@ int legr_candidate_fitness(void *vctx, const legr_affine *a, double *fitness,
     if (legr_select(m->net, &m->graph, c->norms, a, c->target, c->min_frac, &mask, &flops,
                     err, errlen) != 0)
         return -1;
-    network *net = legr_build_pruned(m, &mask, c->workdir, err, errlen);
+    network *net = legr_build_pruned(m, &mask, c->workdir, index, err, errlen);
     legr_mask_free(&mask);
     if (!net) return -1;
     if (c->batch > 0 && c->batch < net->batch) set_batch_network(net, c->batch);
     double t1 = what_time_is_it_now();
-    legr_finetune(net, c->train, c->tau, c->lr, (unsigned)(c->seed + 7919u * (unsigned)c->index));
+    legr_finetune(net, c->train, c->tau, c->lr, (unsigned)(c->seed + 7919u * (unsigned)index));
     double t2 = what_time_is_it_now();
     if (c->bnset && c->bn_batches > 0) legr_bn_reestimate(net, c->bnset, c->bn_batches);
     double t3 = what_time_is_it_now();
@@ -61,6 +64,86 @@ int legr_candidate_fitness(void *vctx, const legr_affine *a, double *fitness,
     c->t_finetune += t2 - t1;
     c->t_bn += t3 - t2;
     c->t_eval += t4 - t3;
-    c->index++;
+    return rc;
+}
+
+/* What a worker process sends back through its pipe. */
+typedef struct {
+    int rc;
+    double fitness;
+    double t_prune, t_finetune, t_bn, t_eval;
+    char err[256];
+} worker_result;
+
+/* BLAS threads per process; OpenBLAS's setter when it is linked. */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
+                          double *fitness, char *err, size_t errlen)
+{
+    pid_t *pid = legr_calloc(n, sizeof(pid_t));
+    int *fd = legr_calloc(n, sizeof(int));
+    int rc = pid && fd ? 0 : legr_fail(err, errlen, "out of memory");
+    fflush(stdout);
+    fflush(stderr);
+    for (int i = 0; rc == 0 && i < n; ++i) {
+        int p[2];
+        if (pipe(p) != 0) { rc = legr_fail(err, errlen, "pipe: %s", strerror(errno)); break; }
+        pid[i] = fork();
+        if (pid[i] < 0) { rc = legr_fail(err, errlen, "fork: %s", strerror(errno)); close(p[0]); close(p[1]); break; }
+        if (pid[i] == 0) {                      /* worker */
+            close(p[0]);
+            if (openblas_set_num_threads) openblas_set_num_threads(1);
+            worker_result r = {0};
+            legr_fitness_ctx mine = *c;
+            mine.t_prune = mine.t_finetune = mine.t_bn = mine.t_eval = 0;
+            r.rc = one_fitness(&mine, &cands[i], c->index + i, &r.fitness, r.err, sizeof r.err);
+            r.t_prune = mine.t_prune;
+            r.t_finetune = mine.t_finetune;
+            r.t_bn = mine.t_bn;
+            r.t_eval = mine.t_eval;
+            ssize_t w = write(p[1], &r, sizeof r);
+            _exit(w == (ssize_t)sizeof r ? 0 : 1);
+        }
+        close(p[1]);
+        fd[i] = p[0];
+    }
+    for (int i = 0; i < n && pid && fd; ++i) {
+        if (pid[i] <= 0) continue;
+        worker_result r;
+        ssize_t got = read(fd[i], &r, sizeof r);
+        close(fd[i]);
+        int status;
+        waitpid(pid[i], &status, 0);
+        if (rc != 0) continue;
+        if (got != (ssize_t)sizeof r)
+            rc = legr_fail(err, errlen, "candidate %d: worker process died (status %d)", c->index + i + 1, status);
+        else if (r.rc != 0)
+            rc = legr_fail(err, errlen, "%s", r.err);
+        else {
+            fitness[i] = r.fitness;
+            c->t_prune += r.t_prune;
+            c->t_finetune += r.t_finetune;
+            c->t_bn += r.t_bn;
+            c->t_eval += r.t_eval;
+        }
+    }
+    free(pid);
+    free(fd);
+    return rc;
+}
+
+int legr_candidates_fitness(void *vctx, const legr_affine *cands, int n, double *fitness,
+                            char *err, size_t errlen)
+{
+    legr_fitness_ctx *c = vctx;
+    int rc = 0;
+    if (c->workers > 1 && n > 1) {
+        rc = forked_fitness(c, cands, n, fitness, err, errlen);
+    } else {
+        for (int i = 0; rc == 0 && i < n; ++i)
+            rc = one_fitness(c, &cands[i], c->index + i, &fitness[i], err, errlen);
+    }
+    c->index += n;
     return rc;
 }

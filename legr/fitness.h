@@ -28,19 +28,22 @@ typedef struct {
     const legr_valset *bnset;   /* BN re-estimation images, or NULL */
     int bn_batches;
     const char *workdir;        /* where the candidate's files are written */
+    int workers;                /* candidates evaluated at once, one process each */
     uint64_t seed;
     int index;                  /* candidate number (seeds its fine-tuning) */
     /* time spent, in seconds, summed over candidates */
     double t_prune, t_finetune, t_bn, t_eval;
 } legr_fitness_ctx;
 
-/* legr_fitness_fn for search.h; ctx is a legr_fitness_ctx. */
-int legr_candidate_fitness(void *ctx, const legr_affine *a, double *fitness,
-                           char *err, size_t errlen);
+/* legr_fitness_fn for search.h; ctx is a legr_fitness_ctx.  With
+ * workers > 1 and n > 1, each candidate is evaluated in its own forked
+ * process (one BLAS thread each) that shares the loaded model and images. */
+int legr_candidates_fitness(void *ctx, const legr_affine *cands, int n,
+                            double *fitness, char *err, size_t errlen);
 
-/* Builds the pruned network for a mask in memory (via files in workdir).
- * Returns NULL with err set on failure. */
+/* Builds the pruned network for a mask in memory (via files in workdir
+ * named after tag).  Returns NULL with err set on failure. */
 network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *workdir,
-                           char *err, size_t errlen);
+                           int tag, char *err, size_t errlen);
 
 #endif

@@ -139,38 +139,57 @@ static void push(legr_evo *e, legr_affine *child, double fit)
     e->n_pool++;
 }
 
+/* Makes child t: random or identity while the pool fills, else a mutant
+ * of a tournament winner of the current pool. */
+static int make_child(legr_evo *e, int t, legr_affine *child)
+{
+    if (t < e->o.pool) {
+        if (legr_affine_identity(child, e->n_groups) != 0) return -1;
+        if (t < e->o.pool - 1) random_candidate(e, child);
+        return 0;
+    }
+    int parent = tournament(e);
+    if (affine_copy(child, &e->pool[parent]) != 0) return -1;
+    int span = e->o.evals - e->o.pool;
+    double step = span > 1 ? 1 - 0.8 * (t - e->o.pool) / (double)(span - 1) : 1;
+    mutate(e, child, step);
+    return 0;
+}
+
 int legr_evo_run(legr_evo *e, legr_fitness_fn fit, void *fit_ctx,
                  legr_progress_fn progress, void *progress_ctx, char *err, size_t errlen)
 {
-    while (e->done < e->o.evals) {
-        int t = e->done;
-        legr_affine child;
-        if (t < e->o.pool) {
-            if (legr_affine_identity(&child, e->n_groups) != 0) return legr_fail(err, errlen, "out of memory");
-            if (t < e->o.pool - 1) random_candidate(e, &child);
-        } else {
-            int parent = tournament(e);
-            if (affine_copy(&child, &e->pool[parent]) != 0) return legr_fail(err, errlen, "out of memory");
-            int span = e->o.evals - e->o.pool;
-            double step = span > 1 ? 1 - 0.8 * (t - e->o.pool) / (double)(span - 1) : 1;
-            mutate(e, &child, step);
+    int batch = e->o.batch > 0 ? e->o.batch : 1;
+    legr_affine *kids = legr_calloc(batch, sizeof(legr_affine));
+    double *f = legr_calloc(batch, sizeof(double));
+    int rc = kids && f ? 0 : legr_fail(err, errlen, "out of memory");
+    while (rc == 0 && e->done < e->o.evals) {
+        int t = e->done, n = batch;
+        if (n > e->o.evals - t) n = e->o.evals - t;
+        if (t < e->o.pool && n > e->o.pool - t) n = e->o.pool - t;   /* fill first */
+        int made = 0;
+        while (made < n && make_child(e, t + made, &kids[made]) == 0) ++made;
+        if (made < n) rc = legr_fail(err, errlen, "out of memory");
+        else rc = fit(fit_ctx, kids, n, f, err, errlen);
+        for (int i = 0; i < made; ++i) {
+            if (rc == 0 && f[i] > e->best_fit) {
+                legr_affine_free(&e->best);
+                if (affine_copy(&e->best, &kids[i]) != 0) rc = legr_fail(err, errlen, "out of memory");
+                e->best_fit = f[i];
+                e->best_index = t + i;
+            }
+            if (rc == 0) {
+                push(e, &kids[i], f[i]);       /* the pool owns it now */
+                e->done++;
+                if (progress && progress(progress_ctx, e, t + i, f[i], err, errlen) != 0) rc = -1;
+            } else {
+                legr_affine_free(&kids[i]);
+            }
         }
-        double f;
-        if (fit(fit_ctx, &child, &f, err, errlen) != 0) {
-            legr_affine_free(&child);
-            return -1;
-        }
-        if (f > e->best_fit) {
-            legr_affine_free(&e->best);
-            if (affine_copy(&e->best, &child) != 0) { legr_affine_free(&child); return legr_fail(err, errlen, "out of memory"); }
-            e->best_fit = f;
-            e->best_index = t;
-        }
-        push(e, &child, f);
-        e->done++;
-        if (progress && progress(progress_ctx, e, t, f, err, errlen) != 0) return -1;
     }
-    return 0;
+    free(kids);
+    free(f);
+    return rc;
 }
 
 /* --- checkpoint ------------------------------------------------------------ */

@@ -8,6 +8,11 @@
  *   kappa += N(0, std_g); step falls linearly from 1 to 0.2), evaluate it,
  *   append it and drop the oldest member.
  *
+ * With batch > 1 (parallel workers), `batch` children are drawn from the
+ * same pool state, evaluated together and inserted in index order; the same
+ * seed and batch always give the same result, and batch 1 is the sequential
+ * algorithm.
+ *
  * std_g is the standard deviation of group g's squared filter norms.  The
  * evolution knows nothing of Darknet: fitness comes from a callback (higher
  * is better), so it can be tested with a synthetic one.  One RNG, seeded
@@ -26,12 +31,13 @@ typedef struct {
     int sample;
     float mutate;           /* fraction of groups mutated per child */
     uint64_t seed;
+    int batch;              /* children evaluated together (>= 1) */
 } legr_evo_opts;
 
-/* Fitness of one candidate; returns 0 and sets *fitness, or -1 to abort the
- * search (err set). */
-typedef int (*legr_fitness_fn)(void *ctx, const legr_affine *a, double *fitness,
-                               char *err, size_t errlen);
+/* Fitness of n candidates (n <= batch); returns 0 and fills fitness[], or
+ * -1 to abort the search (err set). */
+typedef int (*legr_fitness_fn)(void *ctx, const legr_affine *cands, int n,
+                               double *fitness, char *err, size_t errlen);
 
 /* Called after every candidate (for checkpoints, logs and progress);
  * index is the candidate's number, best the best so far. */
