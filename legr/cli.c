@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -705,6 +706,12 @@ static void cmd_init(int argc, char **argv)
 
 void run_legr(int argc, char **argv)
 {
+    /* Darknet callocs every layer's buffers for the cfg's full batch; legr
+     * often uses a smaller one.  A fixed mmap threshold keeps big buffers as
+     * untouched (non-resident) pages instead of zeroed heap memory, which
+     * glibc's adaptive threshold would otherwise make them after the first
+     * network is freed. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "help") || !strcmp(argv[2], "--help")) {
         usage_all(stdout);
         exit(argc < 3 ? 0 : 0);
