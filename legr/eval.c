@@ -168,6 +168,19 @@ void legr_metrics_free(legr_metrics *m)
     memset(m, 0, sizeof(*m));
 }
 
+/* A relative box cut to the image, as `detector valid` cuts what it writes. */
+static legr_box clip_box(box b, int cls)
+{
+    float l = b.x - b.w / 2, r = b.x + b.w / 2, t = b.y - b.h / 2, d = b.y + b.h / 2;
+    if (l < 0) l = 0;
+    if (t < 0) t = 0;
+    if (r > 1) r = 1;
+    if (d > 1) d = 1;
+    if (r < l) r = l;
+    if (d < t) d = t;
+    return (legr_box){ (l + r) / 2, (t + d) / 2, r - l, d - t, cls };
+}
+
 /* Appends the detections of image i (after NMS) to *dets. */
 static int collect_dets(network *net, const legr_valset *vs, int i, float thresh,
                         legr_det **dets, int *n, int *cap)
@@ -185,7 +198,7 @@ static int collect_dets(network *net, const legr_valset *vs, int i, float thresh
                 *dets = nd;
                 *cap = nc;
             }
-            legr_box bx = { d[b].bbox.x, d[b].bbox.y, d[b].bbox.w, d[b].bbox.h, k };
+            legr_box bx = clip_box(d[b].bbox, k);
             (*dets)[(*n)++] = (legr_det){ i, k, d[b].prob[k], bx };
         }
     }
