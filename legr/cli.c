@@ -221,7 +221,14 @@ static void cmd_prune(int argc, char **argv)
     int first = 2;
     float ratio[64];
     char err[ERRLEN];
-    if (parse_ratio(pos[2], &ratio[0]) == -1) { ranking = pos[2]; first = 3; }
+    if (parse_ratio(pos[2], &ratio[0]) == -1) {
+        ranking = pos[2];
+        first = 3;
+        if (access(ranking, R_OK) != 0) {
+            snprintf(err, sizeof err, "%s: neither a budget (0 < ratio <= 1) nor a readable ranking file", ranking);
+            die(err);
+        }
+    }
     if (ranking && baseline) die("give either a ranking file or -ranking, not both");
     int nb = 0;
     for (int k = first; k < np; ++k, ++nb) {

@@ -1,0 +1,183 @@
+/* test_blas.c: our libdarknet's gemm_cpu (cblas_sgemm when built with
+ * BLAS=1, patches/gemm-cpu-use-cblas.patch) computes what stock Darknet
+ * computes.
+ *
+ * gemm_cpu against a plain triple loop for all four transpose combinations,
+ * with alpha/beta and leading dimensions larger than the matrices; then whole
+ * forward passes: yolov3-tiny at 416x416 with seeded random weights, and the
+ * zoo's Tiny Darknet with its real weights, through our library and through
+ * stock Debian Darknet (build/tests/stock_forward); every [yolo] output, a
+ * classifier's logits and the final output agree within 1e-3 relative. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testutil.h"
+#include "gemm.h"
+
+#ifndef TEST_BLAS
+#define TEST_BLAS 1
+#endif
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void test_linked_with_cblas(void **state)
+{
+    char *out = NULL;
+    int rc = tu_run("nm build/darknet/libdarknet.a 2>/dev/null | grep -c ' U cblas_sgemm$'",
+                    &out, NULL);
+    int refs = atoi(out);
+    printf("  libdarknet.a references cblas_sgemm %d time(s); built with BLAS=%d\n", refs,
+           TEST_BLAS);
+    if (TEST_BLAS) assert_true(rc == 0 && refs > 0);
+    else assert_int_equal(refs, 0);
+    free(out);
+}
+
+/* C = alpha * op(A) op(B) + beta * C, the plain way, in double. */
+static void ref_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc)
+{
+    int i, j, k;
+    for (i = 0; i < M; ++i) {
+        for (j = 0; j < N; ++j) {
+            double s = 0;
+            for (k = 0; k < K; ++k) {
+                double a = ta ? A[k * lda + i] : A[i * lda + k];
+                double b = tb ? B[j * ldb + k] : B[k * ldb + j];
+                s += a * b;
+            }
+            C[i * ldc + j] = (float)(alpha * s + beta * C[i * ldc + j]);
+        }
+    }
+}
+
+static void test_gemm_matches_reference(void **state)
+{
+    const int M = 37, N = 53, K = 29;
+    int ta, tb, i;
+    unsigned seed = 1;
+    for (ta = 0; ta < 2; ++ta) {
+        for (tb = 0; tb < 2; ++tb) {
+            int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+            int arows = ta ? K : M, brows = tb ? N : K;
+            float *A = malloc(sizeof(float) * arows * lda);
+            float *B = malloc(sizeof(float) * brows * ldb);
+            float *C1 = malloc(sizeof(float) * M * ldc);
+            float *C2 = malloc(sizeof(float) * M * ldc);
+            float alpha = 0.75f, beta = 0.5f;
+            for (i = 0; i < arows * lda; ++i) A[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 32768.0f - 1;
+            for (i = 0; i < brows * ldb; ++i) B[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 32768.0f - 1;
+            for (i = 0; i < M * ldc; ++i) C1[i] = C2[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 32768.0f - 1;
+            gemm_cpu(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
+            ref_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+            {
+                char label[64];
+                snprintf(label, sizeof(label), "gemm_cpu TA=%d TB=%d", ta, tb);
+                /* padding columns of C must be untouched: compare all of it */
+                assert_true(tu_close(label, C1, C2, (size_t)M * ldc, 1e-5));
+            }
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+        }
+    }
+}
+
+/* Our forward and stock Darknet's on the same cfg/weights/input. */
+static void compare_with_stock(const char *dir, const char *cfg, const char *weights)
+{
+    char *bin = tu_path(dir, "stock.bin");
+    char *qc = tu_quote(cfg), *qw = tu_quote(weights), *qb = tu_quote(bin);
+    char *cmd = tu_fmt("%s %s %s %s", TU_STOCK_FORWARD, qc, qw, qb);
+    char *out = NULL, *err = NULL, *data;
+    size_t len, n = 0;
+    double t0, t_stock, t_ours;
+    network *net;
+    float *ours;
+    int rc, bad;
+
+    t0 = now();
+    rc = tu_run(cmd, &out, &err);
+    t_stock = now() - t0;
+    if (rc != 0) fail_msg("`%s` exited %d:\n%s", cmd, rc, err);
+    data = tu_read_file(bin, &len);
+    assert_non_null(data);
+
+    net = tu_load(cfg, weights);
+    assert_non_null(net);
+    t0 = now();
+    ours = tu_forward_dump(net, &n);
+    t_ours = now() - t0;
+    printf("  %s: stock parse+load+forward %.2fs, our forward %.2fs\n", cfg, t_stock, t_ours);
+    assert_int_equal(len, n * sizeof(float));
+    bad = tu_compare_dumps(net, (float *)data, ours, 1e-3);
+    /* the comparison means something only if the output is not all zero */
+    assert_true(tu_max_abs(ours, n) > 0);
+    free_network(net);
+    free(ours);
+    free(data);
+    free(out);
+    free(err);
+    free(cmd);
+    free(qc);
+    free(qw);
+    free(qb);
+    free(bin);
+    if (bad) fail_msg("our forward differs from stock Darknet's");
+}
+
+static void test_yolov3_tiny_416(void **state)
+{
+    char *dir = tu_mkdtemp("blas");
+    char *cfg = tu_path(dir, "yolov3-tiny.cfg");
+    char *w = tu_path(dir, "yolov3-tiny.weights");
+    assert_int_equal(tu_cfg_copy(TU_STOCK_CFG "/yolov3-tiny.cfg", cfg, 416, 416), 0);
+    assert_int_equal(tu_random_weights(cfg, w, 21), 0);
+    compare_with_stock(dir, cfg, w);
+    tu_rmtree(dir);
+    free(dir);
+    free(cfg);
+    free(w);
+}
+
+static void test_tiny_darknet_zoo(void **state)
+{
+    char *src = tu_zoo_file("tiny-darknet-imagenet/tiny.cfg");
+    char *w = src ? tu_zoo_file("tiny-darknet-imagenet/tiny.weights") : NULL;
+    char *dir, *cfg;
+    if (!src || !w) {
+        free(src);
+        skip();
+        return;
+    }
+    dir = tu_mkdtemp("blas-tiny");
+    cfg = tu_path(dir, "tiny.cfg");
+    assert_int_equal(tu_cfg_copy(src, cfg, 0, 0), 0);   /* batch=1, same size */
+    compare_with_stock(dir, cfg, w);
+    tu_rmtree(dir);
+    free(dir);
+    free(cfg);
+    free(w);
+    free(src);
+}
+
+int main(void)
+{
+    tu_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linked_with_cblas),
+        cmocka_unit_test(test_gemm_matches_reference),
+        cmocka_unit_test(test_yolov3_tiny_416),
+        cmocka_unit_test(test_tiny_darknet_zoo),
+    };
+    return cmocka_run_group_tests_name("blas", tests, NULL, NULL);
+}

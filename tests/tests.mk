@@ -1,0 +1,72 @@
+# tests/tests.mk: the cmocka test suite, included by the top-level Makefile.
+#
+#   make test                      build ./darknet, then build and run every
+#                                  tests/test_*.c in turn
+#   make test TESTS="cli prune"    run only tests/test_cli.c and tests/test_prune.c
+#   make test-build                build the test programs without running them
+#
+# Each tests/test_<name>.c becomes build/tests/test_<name>, linked with
+# tests/testutil.c and the patched libdarknet.a (which holds legr/*.c).
+# build/tests/stock_forward is linked against Debian's stock libdarknet.so; the
+# tests run it to compare our forward pass with stock Darknet's.
+#
+# The real-model tests look for the zoo in $LEGR_ZOO, else ../shared/zoo, and
+# skip (saying so) when it is absent.  Other environment variables:
+#   LEGR_TEST_FILTER="prune_yolov3*"  run only the cmocka tests matching it
+#   LEGR_KEEP_TMP=1                   keep the tests' temporary directories
+#   LEGR_TEST_VERBOSE=1               show Darknet's layer tables
+
+TEST_BUILD   := $(BUILD)/tests
+TEST_SRCS    := $(sort $(wildcard tests/test_*.c))
+TEST_ALL     := $(patsubst tests/%.c,%,$(TEST_SRCS))
+TESTS        ?= $(patsubst test_%,%,$(TEST_ALL))
+TEST_RUN     := $(addprefix $(TEST_BUILD)/test_,$(TESTS))
+TEST_BINS    := $(addprefix $(TEST_BUILD)/,$(TEST_ALL))
+TEST_UTIL_O  := $(TEST_BUILD)/testutil.o
+
+STOCK_DNDIR  := /usr/lib/darknet
+TEST_CC      ?= cc
+TEST_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+                -Wno-unused-result -Wno-missing-field-initializers
+TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS)
+TEST_LIBS    := $(DNLIB) -lcmocka -lopenblas \
+                $(shell pkg-config --libs opencv4 2>/dev/null) \
+                -lstdc++ -lm -pthread
+
+.PHONY: test test-build
+
+include tests/voc_score.mk
+
+test-build: $(TEST_BINS) $(TEST_BUILD)/stock_forward $(VOC_SCORE)
+
+$(TEST_BUILD):
+	@mkdir -p $@
+
+$(TEST_UTIL_O): tests/testutil.c tests/testutil.h tests/forward_dump.h $(LEGR_HDR) $(DNLIB) | $(TEST_BUILD)
+	$(TEST_CC) $(TEST_CFLAGS) $(TEST_INC) -c $< -o $@
+
+$(TEST_BUILD)/test_%: tests/test_%.c $(TEST_UTIL_O) tests/testutil.h $(LEGR_HDR) $(DNLIB) | $(TEST_BUILD)
+	$(TEST_CC) $(TEST_CFLAGS) $(TEST_INC) $< $(TEST_UTIL_O) -o $@ $(TEST_LIBS)
+
+# Built against the STOCK Debian library and header, never ours.
+$(TEST_BUILD)/stock_forward: tests/stock_forward.c tests/forward_dump.h | $(TEST_BUILD)
+	$(TEST_CC) $(TEST_CFLAGS) -I$(STOCK_DNDIR)/include $< -o $@ \
+	    -L$(STOCK_DNDIR) -ldarknet -Wl,-rpath,$(STOCK_DNDIR) -lm -pthread
+
+# Runs the tests in sequence, carrying on after a failure; fails at the end if
+# any test program failed, after printing a summary with each one's time.
+test: darknet $(TEST_RUN) $(TEST_BUILD)/stock_forward $(VOC_SCORE)
+	@pass=""; fail=""; summary=""; t0=$$(date +%s); \
+	for t in $(TEST_RUN); do \
+	    name=$$(basename $$t); \
+	    echo; echo "======== $$name ========"; \
+	    s=$$(date +%s); \
+	    if ./$$t; then r=PASS; pass="$$pass $$name"; \
+	    else r=FAIL; fail="$$fail $$name"; fi; \
+	    e=$$(date +%s); \
+	    summary="$$summary$$(printf '  %-16s %s  (%ss)' $$name $$r $$((e - s)))\n"; \
+	done; \
+	echo; echo "======== test summary ($$(( $$(date +%s) - t0 ))s) ========"; \
+	printf "$$summary"; \
+	if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi; \
+	echo "all $$(echo $$pass | wc -w) test programs passed"
