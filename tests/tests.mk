@@ -68,5 +68,7 @@ test: darknet $(TEST_RUN) $(TEST_BUILD)/stock_forward $(VOC_SCORE)
 	done; \
 	echo; echo "======== test summary ($$(( $$(date +%s) - t0 ))s) ========"; \
 	printf "$$summary"; \
-	if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi; \
-	echo "all $$(echo $$pass | wc -w) test programs passed"
+	np=$$(echo $$pass | wc -w); nf=$$(echo $$fail | wc -w); \
+	if [ -n "$$fail" ]; then echo "FAILED:$$fail"; echo "$$np passed, $$nf failed"; exit 1; fi; \
+	echo "all $$np test programs passed"; \
+	echo "$$np passed, $$nf failed"
