@@ -51,7 +51,7 @@ $(BUILD)/.deps: scripts/install-deps.sh
 deps: $(BUILD)/.deps
 
 # --- Darknet source: fetched (or copied) and patched once ------------------
-$(DNDIR)/.patched: $(BUILD)/.deps $(PATCHES) patches/series
+$(DNDIR)/.patched: $(PATCHES) patches/series | $(BUILD)/.deps
 	rm -rf $(DNDIR) $(BUILD)/src-tmp
 	mkdir -p $(BUILD)/src-tmp
 ifeq ($(DARKNET_SRC),)
