@@ -195,6 +195,7 @@ int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
             rc = legr_fail(err, errlen, "%s:%d: binary data: not a Darknet cfg", path, nline);
             break;
         }
+        if (strchr(line, '\r')) cfg->has_cr = 1;
         strip_all(line);
         if (line[0] == 0 || line[0] == '#' || line[0] == ';') continue;
         if (line[0] == '[') {

@@ -23,6 +23,7 @@ typedef struct {
     char *path;
     legr_section *sec;      /* sec[0] is [net]; layer i is sec[i + 1] */
     int n_sec;
+    int has_cr;             /* CRLF line ends (Darknet's parser cannot read them) */
 } legr_cfg;
 
 /* Reads and validates `path`.  Returns 0, or -1 with a one-line message in

@@ -282,7 +282,7 @@ static void cmd_prune(int argc, char **argv)
     if (evaldata) {
         printf("evaluating the original on %d images...\n", vs.n_images);
         rows[0] = (legr_row){ 1, full, params, 0, -1, 0 };
-        measure(m.net, &vs, NULL, 0, &rows[0]);
+        measure(m.net, &vs, have_bn ? &bs : NULL, bn, &rows[0]);
         nrows = 1;
     }
     for (int b = 0; b < nb; ++b) {
@@ -617,7 +617,7 @@ static void cmd_search(int argc, char **argv)
              "tau: %d, lr: %g, batch: %d, bn batches: %d\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
              pos[1], (unsigned long long)wsum, target,
              kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss",
-             vs.n_images, datacfg, tau, lr, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
+             vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
              eo.batch, (unsigned long long)eo.seed);
 
     legr_evo e;
@@ -647,7 +647,10 @@ static void cmd_search(int argc, char **argv)
     search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph,
                         what_time_is_it_now(), e.done, NULL };
     r.log = fopen(csv, resume && e.done ? "a" : "w");
-    if (!r.log) die("cannot write the CSV log next to the ranking file");
+    if (!r.log) {
+        snprintf(err, sizeof err, "%s: cannot write: %s", csv, strerror(errno));
+        die(err);
+    }
     if (!(resume && e.done)) fprintf(r.log, "candidate,fitness,best,elapsed_s\n");
     printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), %d workers, seed %llu%s\n",
            legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample, eo.batch,
@@ -692,7 +695,8 @@ static void cmd_init(int argc, char **argv)
     if (legr_cfg_read(pos[0], &cfg, err, sizeof err) != 0) die(err);
     if (legr_same_file(pos[1], pos[0])) die("refusing to overwrite the input cfg");
     srand(seed);
-    network *net = parse_network_cfg(pos[0]);
+    network *net = legr_parse_network(&cfg, err, sizeof err);
+    if (!net) die(err);
     long floats = legr_network_weight_floats(net, err, sizeof err);
     if (floats < 0) die(err);
     for (int i = 0; i < net->n; ++i) {
@@ -700,10 +704,13 @@ static void cmd_init(int argc, char **argv)
         if (l->rolling_variance)
             for (int j = 0; j < (l->type == BATCHNORM ? l->c : l->n); ++j) l->rolling_variance[j] = 1;
     }
-    size_t len = strlen(pos[1]) + 32;
-    char *tmp = malloc(len);
-    snprintf(tmp, len, "%s.tmp.init", pos[1]);
+    char *tmp;
+    FILE *fp = legr_open_temp(pos[1], &tmp, err, sizeof err);    /* checks we can write */
+    if (!fp) die(err);
+    fclose(fp);
+    int muted = legr_mute_fd(2);                                  /* "Saving weights to" */
     save_weights(net, tmp);
+    legr_unmute_fd(2, muted);
     if (rename(tmp, pos[1]) != 0) { remove(tmp); die("cannot write the weights file"); }
     printf("%s: %ld floats of random weights (seed %d) for %s\n", pos[1], floats, seed, pos[0]);
     free(tmp);

@@ -3,17 +3,42 @@
 #include "model.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen)
+{
+    char tmp[] = "/tmp/legr-cfg-XXXXXX";
+    const char *path = cfg->path;
+    if (cfg->has_cr) {
+        int fd = mkstemp(tmp);
+        if (fd < 0) { legr_fail(err, errlen, "cannot create a temporary file in /tmp"); return NULL; }
+        close(fd);
+        if (legr_cfg_write(cfg, tmp, NULL, NULL, err, errlen) != 0) { remove(tmp); return NULL; }
+        path = tmp;
+    }
+    int muted = legr_mute_fd(2);
+    network *net = parse_network_cfg((char *)path);
+    legr_unmute_fd(2, muted);
+    if (cfg->has_cr) remove(tmp);
+    if (!net) legr_fail(err, errlen, "%s: Darknet could not parse it", cfg->path);
+    return net;
+}
 
 int legr_model_load(const char *cfg_path, const char *weights_path,
                     legr_model *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof(*m));
     if (legr_cfg_read(cfg_path, &m->cfg, err, errlen) != 0) return -1;
-    m->net = parse_network_cfg((char *)cfg_path);
+    if (weights_path && access(weights_path, R_OK) != 0) {
+        legr_cfg_free(&m->cfg);
+        return legr_fail(err, errlen, "%s: cannot open: no such file or not readable", weights_path);
+    }
+    m->net = legr_parse_network(&m->cfg, err, errlen);
     if (!m->net) {
         legr_cfg_free(&m->cfg);
-        return legr_fail(err, errlen, "%s: Darknet could not parse it", cfg_path);
+        return -1;
     }
     char why[256];
     if (legr_graph_build(m->net, &m->graph, why, sizeof why) != 0) {

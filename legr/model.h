@@ -16,10 +16,16 @@ typedef struct {
 } legr_model;
 
 /* Loads cfg_path (and weights_path unless NULL) and builds the graph.  The
- * cfg is validated before Darknet parses it; the weights are checked for
- * their exact size and also loaded into net.  Returns 0 or -1 with err set. */
+ * cfg is validated before Darknet parses it (a CRLF cfg is handed to Darknet
+ * as an LF copy), Darknet's layer table is not printed, and the weights are
+ * checked for their exact size and loaded into net.  Returns 0 or -1 with
+ * err set. */
 int legr_model_load(const char *cfg_path, const char *weights_path,
                     legr_model *m, char *err, size_t errlen);
 void legr_model_free(legr_model *m);
+
+/* Darknet's parse_network_cfg on an already checked cfg, quietly (the layer
+ * table is discarded), through an LF copy when the file has CRLF ends. */
+network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen);
 
 #endif

@@ -292,7 +292,7 @@ int legr_ranking_read(const char *path, const legr_graph *g, legr_affine *a,
     if (!got) rc = legr_fail(err, errlen, "out of memory");
     free(got);
     if (rc == 0 && seen != legr_graph_prunable(g))
-        rc = legr_fail(err, errlen, "%s: %d groups listed, this cfg has %d prunable groups: ranking made for another network?",
+        rc = legr_fail(err, errlen, "%s: %d groups listed, this cfg has %d prunable groups: incomplete (truncated?) ranking file",
                        path, seen, legr_graph_prunable(g));
     if (rc != 0) legr_affine_free(a);
     return rc;

@@ -124,6 +124,9 @@ static void expect_failure(const char *what, const char *args, const char *const
     if (n != 1)
         fail_msg("%s: %d stderr lines start with \"legr:\", expected 1\nstderr:\n%s", what, n,
                  err);
+    int lines = 0;
+    for (const char *c = err; c && *c; ++c) lines += *c == '\n';
+    if (lines != 1) fail_msg("%s: stderr has %d lines, expected the one legr: line\n%s", what, lines, err);
     for (; want && *want; ++want)
         if (!strstr(line, *want)) fail_msg("%s: \"%s\" does not mention \"%s\"", what, line, *want);
     assert_out_empty();
@@ -446,6 +449,41 @@ static void test_missing_ranking(void **state)
 }
 
 /* -out naming the input's prefix would write over the input: refused. */
+/* A CRLF cfg (Darknet's own parser keeps the '\r' and aborts on it) is read
+ * and pruned like its LF twin, the output is LF only, and errors stay one
+ * line: nothing but "legr:" lines on stderr. */
+static void test_crlf_cfg(void **state)
+{
+    char *text = tu_read_file(g_cfg, NULL), *crlf = tu_path(g_in, "crlf.cfg");
+    size_t n = strlen(text);
+    char *buf = malloc(2 * n + 1), *d = buf;
+    for (size_t i = 0; i < n; ++i) {
+        if (text[i] == '\n') *d++ = '\r';
+        *d++ = text[i];
+    }
+    *d = 0;
+    assert_int_equal(tu_write_text(crlf, buf), 0);
+    char *q = tu_quote(crlf), *qw = tu_quote(g_weights), *pre = tu_path(g_out, "crlf");
+    char *qp = tu_quote(pre);
+    char *args = tu_fmt("legr prune %s %s 0.6 -out %s", q, qw, qp);
+    char *out = NULL, *err = NULL;
+    int rc = darknet(args, &out, &err);
+    if (rc != 0) fail_msg("CRLF cfg: exit %d\n%s", rc, err);
+    assert_true(err == NULL || *err == 0);          /* no layer table, no warnings */
+    char *pruned = tu_fmt("%s-60.cfg", pre);
+    char *ptext = tu_read_file(pruned, NULL);
+    assert_non_null(ptext);
+    assert_null(strchr(ptext, '\r'));
+    free(ptext); free(pruned);
+    char *pw = tu_fmt("%s-60.weights", pre);
+    remove(pw);
+    pruned = tu_fmt("%s-60.cfg", pre);
+    remove(pruned);
+    free(pw); free(pruned);
+    free(args); free(out); free(err); free(q); free(qw); free(qp); free(pre);
+    free(text); free(buf); free(crlf);
+}
+
 static void test_refuses_to_overwrite_input(void **state)
 {
     char *cfg = tu_path(g_in, "net-70.cfg");
@@ -508,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_layer),
         cmocka_unit_test(test_missing_ranking),
         cmocka_unit_test(test_refuses_to_overwrite_input),
+        cmocka_unit_test(test_crlf_cfg),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
