@@ -151,6 +151,14 @@ int legr_weights_read(const char *path, const network *net, legr_weights *w,
         w->offset[i] = off;
         apply_layer(&net->layers[i], w->data + off);
         off += legr_layer_weight_floats(net, i, NULL, 0);
+#ifdef GPU
+        if (gpu_index >= 0) {   /* GPU builds compute from device copies */
+            layer *l = &net->layers[i];
+            if (l->type == CONVOLUTIONAL) push_convolutional_layer(*l);
+            if (l->type == CONNECTED) push_connected_layer(*l);
+            if (l->type == BATCHNORM) push_batchnorm_layer(*l);
+        }
+#endif
     }
     w->offset[net->n] = off;
     return 0;
