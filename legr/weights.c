@@ -8,6 +8,11 @@
 #include "weights.h"
 #include "util.h"
 #include "graph.h"
+#ifdef GPU
+#include "convolutional_layer.h"
+#include "connected_layer.h"
+#include "batchnorm_layer.h"
+#endif
 
 #include <errno.h>
 #include <stdlib.h>
