@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define ERRLEN 512
 
@@ -309,7 +310,7 @@ static void cmd_prune(int argc, char **argv)
             rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, 0 };
             measure(pn, &vs, have_bn ? &bs : NULL, bn, &rows[nrows]);
             nrows++;
-            free_network(pn);
+            legr_free_network(pn);
         }
         free(oc);
         free(ow);
@@ -501,7 +502,7 @@ static void fmt_duration(char *buf, size_t len, double s)
 
 /* After each candidate: progress line, CSV row, ranking + checkpoint. */
 static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
-                           char *err, size_t errlen)
+                           int batch_done, char *err, size_t errlen)
 {
     search_report *r = vctx;
     double el = what_time_is_it_now() - r->start;
@@ -519,7 +520,7 @@ static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
     snprintf(extra, sizeof extra, "%s\nevaluations: %d of %d, best fitness %.6f (candidate %d)",
              r->extra, e->done, e->o.evals, e->best_fit, e->best_index + 1);
     if (legr_ranking_write(r->out, r->cfg, r->g, &e->best, extra, err, errlen) != 0) return -1;
-    return legr_evo_save(e, r->ckpt, r->settings, err, errlen);
+    return batch_done ? legr_evo_save(e, r->ckpt, r->settings, err, errlen) : 0;
 }
 
 static uint64_t fnv1a(const void *p, size_t n)
@@ -701,8 +702,9 @@ static void cmd_init(int argc, char **argv)
     if (floats < 0) die(err);
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
+        int n = l->type == BATCHNORM ? l->c : l->type == CONNECTED ? l->outputs : l->n;
         if (l->rolling_variance)
-            for (int j = 0; j < (l->type == BATCHNORM ? l->c : l->n); ++j) l->rolling_variance[j] = 1;
+            for (int j = 0; j < n; ++j) l->rolling_variance[j] = 1;
     }
     char *tmp;
     FILE *fp = legr_open_temp(pos[1], &tmp, err, sizeof err);    /* checks we can write */
@@ -711,10 +713,15 @@ static void cmd_init(int argc, char **argv)
     int muted = legr_mute_fd(2);                                  /* "Saving weights to" */
     save_weights(net, tmp);
     legr_unmute_fd(2, muted);
-    if (rename(tmp, pos[1]) != 0) { remove(tmp); die("cannot write the weights file"); }
+    struct stat st;     /* save_weights checks no write: check the size */
+    if (stat(tmp, &st) != 0 || st.st_size != 20 + 4 * floats || rename(tmp, pos[1]) != 0) {
+        remove(tmp);
+        snprintf(err, sizeof err, "%s: write failed", pos[1]);
+        die(err);
+    }
     printf("%s: %ld floats of random weights (seed %d) for %s\n", pos[1], floats, seed, pos[0]);
     free(tmp);
-    free_network(net);
+    legr_free_network(net);
     legr_cfg_free(&cfg);
 }
 

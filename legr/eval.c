@@ -65,6 +65,21 @@ int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err,
     return n;
 }
 
+/* The class count the network's head expects: the classes of its
+ * [yolo]/[region]/[detection] layers (all equal), or its output size for
+ * classifiers.  -1 when the heads disagree. */
+int legr_network_classes(const network *net)
+{
+    int classes = 0;
+    for (int i = 0; i < net->n; ++i) {
+        const layer *l = &net->layers[i];
+        if (l->type != YOLO && l->type != REGION && l->type != DETECTION) continue;
+        if (classes && l->classes != classes) return -1;
+        classes = l->classes;
+    }
+    return classes ? classes : net->outputs;
+}
+
 static int is_detector(const network *net)
 {
     for (int i = 0; i < net->n; ++i)
@@ -92,6 +107,9 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
     if (!listfile) rc = legr_fail(err, errlen, "%s: no %s= list", datacfg, list_key);
     else if (!file_exists(listfile)) rc = legr_fail(err, errlen, "%s: %s= list %s does not exist", datacfg, list_key, listfile);
     else if (classes <= 0) rc = legr_fail(err, errlen, "%s: classes= missing or not positive", datacfg);
+    else if (is_detector(net) ? classes != legr_network_classes(net) : classes > net->outputs)
+        rc = legr_fail(err, errlen, "%s: classes=%d, but the network has %d", datacfg, classes,
+                       legr_network_classes(net));
     char **names = NULL;
     int n_names = 0;
     vs->is_detector = is_detector(net);
@@ -305,7 +323,7 @@ static saved_state *save_state(network *net)
             l->probability = 0;
             l->scale = 1;
         }
-        if (l->batch_normalize && l->rolling_mean) {
+        if (l->rolling_mean && l->mean) {     /* BN convs and [batchnorm] layers */
             int c = l->out_c;
             s[i].mean = malloc(c * sizeof(float));
             s[i].var = malloc(c * sizeof(float));
@@ -397,7 +415,7 @@ void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches)
     double **mean = legr_calloc(net->n, sizeof(double *)), **var = legr_calloc(net->n, sizeof(double *));
     for (int i = 0; i < net->n; ++i) {
         layer *l = &net->layers[i];
-        if (!l->batch_normalize || !l->mean) continue;
+        if (!l->rolling_mean || !l->mean) continue;
         mean[i] = legr_calloc(l->out_c, sizeof(double));
         var[i] = legr_calloc(l->out_c, sizeof(double));
     }

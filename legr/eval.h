@@ -52,6 +52,9 @@ void legr_valset_free(legr_valset *vs);
  * number of boxes (>= 0) or -1 with err naming the file and line. */
 int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err, size_t errlen);
 
+/* Classes the network's head expects (see eval.c); -1 if heads disagree. */
+int legr_network_classes(const network *net);
+
 /* Darknet's images->labels path rule (as in data.c fill_truth_detection). */
 void legr_label_path(const char *image_path, char *out, size_t outlen);
 

@@ -2,9 +2,11 @@
  * finetune.h). */
 #include "finetune.h"
 #include "util.h"
+#include "eval.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *ts,
@@ -26,6 +28,19 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
         rc = legr_fail(err, errlen, "%s: train= list %s missing or empty", datacfg, train ? train : "(none)");
     else if (ts->classes <= 0)
         rc = legr_fail(err, errlen, "%s: classes= missing", datacfg);
+    else if (ts->is_detector ? ts->classes != legr_network_classes(net) : ts->classes > net->outputs)
+        rc = legr_fail(err, errlen, "%s: classes=%d, but the network has %d", datacfg, ts->classes,
+                       legr_network_classes(net));
+    else if (ts->is_detector) {
+        /* Darknet's trainer exits (with status 0) on a missing label file */
+        for (int i = 0; i < ts->n_paths && rc == 0; ++i) {
+            char lp[4096];
+            legr_label_path(ts->paths[i], lp, sizeof lp);
+            if (access(lp, R_OK) != 0 || access(ts->paths[i], R_OK) != 0)
+                rc = legr_fail(err, errlen, "%s: %s missing (Darknet's trainer needs every image and label file)",
+                               datacfg, access(ts->paths[i], R_OK) ? ts->paths[i] : lp);
+        }
+    }
     else if (!ts->is_detector) {
         if (!labels || !(ts->labels = legr_read_lines(labels, &ts->n_labels)) || ts->n_labels < ts->classes)
             rc = legr_fail(err, errlen, "%s: labels= list missing or shorter than classes=", datacfg);

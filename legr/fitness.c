@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,8 +59,9 @@ static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, dou
         *fitness = c->kind == LEGR_FIT_TOP1 ? mt.top1 : mt.map50;
         legr_metrics_free(&mt);
     }
+    if (!isfinite(*fitness)) *fitness = -INFINITY;    /* a diverged candidate never wins */
     double t4 = what_time_is_it_now();
-    free_network(net);
+    legr_free_network(net);
     c->t_prune += t1 - t0;
     c->t_finetune += t2 - t1;
     c->t_bn += t3 - t2;
@@ -117,7 +119,9 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
         waitpid(pid[i], &status, 0);
         if (rc != 0) continue;
         if (got != (ssize_t)sizeof r)
-            rc = legr_fail(err, errlen, "candidate %d: worker process died (status %d)", c->index + i + 1, status);
+            rc = legr_fail(err, errlen, "candidate %d: worker process %s %d", c->index + i + 1,
+                           WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+                           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
         else if (r.rc != 0)
             rc = legr_fail(err, errlen, "%s", r.err);
         else {

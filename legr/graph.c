@@ -280,6 +280,7 @@ int legr_graph_build(const network *net, legr_graph *g, char *err, size_t errlen
     setpool p = {0};
     blocks net_input = {0};
     int rc = -1;
+    char bad[256] = "";
     if (!g->role || !g->in || !g->out || !g->n_in || !g->n_out || !in || !out) goto done;
 
     int s = pool_new(&p, net->c);
@@ -288,6 +289,21 @@ int legr_graph_build(const network *net, legr_graph *g, char *err, size_t errlen
     for (int i = 0; i < n; ++i)
         if (trace_layer(net, i, &p, in, out, g->role, &net_input)) goto done;
     fix_blocks(&p, &out[n - 1], "network output");
+    /* Darknet silently makes a route of differently sized layers 0 channels
+     * wide: check that the traced channels are the ones Darknet built. */
+    for (int i = 0; i < n; ++i) {
+        const layer *l = &net->layers[i];
+        int cin = 0, cout = 0;
+        for (int k = 0; k < in[i].n; ++k) cin += p.size[in[i].v[k]];
+        for (int k = 0; k < out[i].n; ++k) cout += p.size[out[i].v[k]];
+        if ((l->type == CONVOLUTIONAL && cin != l->c) ||
+            ((l->type == CONVOLUTIONAL || l->type == ROUTE || passes_channels(l->type)) && cout != l->out_c)) {
+            snprintf(bad, sizeof bad, "layer %d [%s]: Darknet built %d -> %d channels, its inputs give %d -> %d "
+                     "(a [route] of layers with different sizes?)", i, legr_layer_name(l->type), l->c, l->out_c, cin, cout);
+            rc = -2;
+            goto done;
+        }
+    }
     /* Channels a later layer reads by index from a YOLO/region head are
      * already fixed by the head; nothing else to do. */
     rc = make_groups(&p, g, in, out);
@@ -299,6 +315,7 @@ done:
     free(p.parent); free(p.size); free(p.fixed); free(p.why);
     if (rc != 0) {
         legr_graph_free(g);
+        if (rc == -2) return legr_fail(err, errlen, "%s", bad);
         return legr_fail(err, errlen, "out of memory building the channel graph");
     }
     return 0;

@@ -7,6 +7,23 @@
 #include <string.h>
 #include <unistd.h>
 
+void legr_free_network(network *net)
+{
+    if (!net) return;
+#ifdef GPU
+    if (net->gpu_index >= 0 && net->workspace) cuda_free(net->workspace);
+    else free(net->workspace);
+#else
+    free(net->workspace);
+#endif
+    free(net->seen);
+    free(net->t);
+    free(net->cost);
+    free(net->steps);
+    free(net->scales);
+    free_network(net);
+}
+
 network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen)
 {
     char tmp[] = "/tmp/legr-cfg-XXXXXX";
@@ -54,7 +71,7 @@ int legr_model_load(const char *cfg_path, const char *weights_path,
 
 void legr_model_free(legr_model *m)
 {
-    if (m->net) free_network(m->net);
+    if (m->net) legr_free_network(m->net);
     legr_graph_free(&m->graph);
     legr_weights_free(&m->w);
     legr_cfg_free(&m->cfg);

@@ -24,6 +24,10 @@ int legr_model_load(const char *cfg_path, const char *weights_path,
                     legr_model *m, char *err, size_t errlen);
 void legr_model_free(legr_model *m);
 
+/* free_network plus what Darknet's own leaves behind (workspace, seen, t,
+ * cost, steps, scales): search frees hundreds of networks. */
+void legr_free_network(network *net);
+
 /* Darknet's parse_network_cfg on an already checked cfg, quietly (the layer
  * table is discarded), through an LF copy when the file has CRLF ends. */
 network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen);

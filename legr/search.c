@@ -181,7 +181,8 @@ int legr_evo_run(legr_evo *e, legr_fitness_fn fit, void *fit_ctx,
             if (rc == 0) {
                 push(e, &kids[i], f[i]);       /* the pool owns it now */
                 e->done++;
-                if (progress && progress(progress_ctx, e, t + i, f[i], err, errlen) != 0) rc = -1;
+                if (progress && progress(progress_ctx, e, t + i, f[i], i == made - 1, err, errlen) != 0)
+                    rc = -1;
             } else {
                 legr_affine_free(&kids[i]);
             }

@@ -39,11 +39,13 @@ typedef struct {
 typedef int (*legr_fitness_fn)(void *ctx, const legr_affine *cands, int n,
                                double *fitness, char *err, size_t errlen);
 
-/* Called after every candidate (for checkpoints, logs and progress);
- * index is the candidate's number, best the best so far. */
+/* Called after every candidate (for logs and progress); index is the
+ * candidate's number.  batch_done is 1 after the last child of a batch: only
+ * then is the state one that legr_evo_save can checkpoint for an identical
+ * resume (the RNG has already drawn the rest of the batch before). */
 typedef struct legr_evo legr_evo;
 typedef int (*legr_progress_fn)(void *ctx, const legr_evo *evo, int index,
-                                double fitness, char *err, size_t errlen);
+                                double fitness, int batch_done, char *err, size_t errlen);
 
 struct legr_evo {
     legr_evo_opts o;

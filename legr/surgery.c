@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void legr_pruned_shape(const network *net, const legr_graph *g,
                        const legr_mask *m, int *filters, int *groups)
@@ -128,10 +129,15 @@ int legr_write_pruned(const legr_cfg *cfg, const network *net,
     }
     legr_pruned_shape(net, g, m, filters, groups);
 
-    char *tmp;
+    /* Both files are written under temporary names and renamed only when
+     * both are complete: an earlier pair of the same name stays intact. */
+    size_t lw = strlen(out_weights) + 32, lc = strlen(out_cfg) + 32;
+    char *wpart = malloc(lw), *cpart = malloc(lc), *tmp;
+    snprintf(wpart, lw, "%s.part.%ld", out_weights, (long)getpid());
+    snprintf(cpart, lc, "%s.part.%ld", out_cfg, (long)getpid());
     size_t written = 0;
     int rc = -1;
-    FILE *fp = legr_open_temp(out_weights, &tmp, err, errlen);
+    FILE *fp = legr_open_temp(wpart, &tmp, err, errlen);
     if (fp) {
         int ok = write_weights(fp, net, g, w, m, &written) == 0;
         size_t want = implied_floats(net, g, m, w);
@@ -142,12 +148,15 @@ int legr_write_pruned(const legr_cfg *cfg, const network *net,
         } else if (!ok) {
             legr_fail(err, errlen, "%s: write failed", out_weights);
         }
-        rc = legr_commit_temp(fp, tmp, out_weights, ok, err, errlen);
+        rc = legr_commit_temp(fp, tmp, wpart, ok, err, errlen);
     }
-    if (rc == 0 && legr_cfg_write(cfg, out_cfg, filters, groups, err, errlen) != 0) {
-        remove(out_weights);    /* no half-written pair */
-        rc = -1;
-    }
+    if (rc == 0) rc = legr_cfg_write(cfg, cpart, filters, groups, err, errlen);
+    if (rc == 0 && (rename(wpart, out_weights) != 0 || rename(cpart, out_cfg) != 0))
+        rc = legr_fail(err, errlen, "%s: cannot rename into place", out_cfg);
+    remove(wpart);      /* no-ops after the renames */
+    remove(cpart);
+    free(wpart);
+    free(cpart);
     free(filters);
     free(groups);
     return rc;

@@ -108,10 +108,10 @@ static void test_same_seed_same_result(void **state)
 typedef struct { const char *ckpt; int stop_after; } killer;
 
 static int checkpoint_then_die(void *ctx, const legr_evo *e, int index, double fit,
-                               char *err, size_t errlen)
+                               int batch_done, char *err, size_t errlen)
 {
     killer *k = ctx;
-    if (legr_evo_save(e, k->ckpt, "settings test", err, errlen) != 0) return -1;
+    if (batch_done && legr_evo_save(e, k->ckpt, "settings test", err, errlen) != 0) return -1;
     return e->done == k->stop_after ? legr_fail(err, errlen, "killed") : 0;
 }
 
