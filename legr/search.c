@@ -229,6 +229,21 @@ static int read_affine(FILE *fp, const legr_evo *e, legr_affine *a)
     return 0;
 }
 
+/* The first space-separated token where two settings lines differ. */
+static void first_difference(const char *a, const char *b, char *ta, char *tb, size_t len)
+{
+    for (;;) {
+        size_t na = strcspn(a, " \n"), nb = strcspn(b, " \n");
+        if (na != nb || strncmp(a, b, na) != 0 || !a[na] || !b[nb]) {
+            snprintf(ta, len, "%.*s", (int)na, a);
+            snprintf(tb, len, "%.*s", (int)nb, b);
+            return;
+        }
+        a += na + 1;
+        b += nb + 1;
+    }
+}
+
 int legr_evo_load(legr_evo *e, const char *path, const char *settings,
                   char *err, size_t errlen)
 {
@@ -239,8 +254,12 @@ int legr_evo_load(legr_evo *e, const char *path, const char *settings,
     if (!fgets(line, sizeof line, fp) || strcmp(line, "legr-checkpoint v1\n") != 0)
         rc = legr_fail(err, errlen, "%s: not a legr checkpoint", path);
     else if (!fgets(line, sizeof line, fp) || strncmp(line, settings, strlen(settings)) != 0 ||
-             line[strlen(settings)] != '\n')
-        rc = legr_fail(err, errlen, "%s: made with other settings; run without -resume or with the same ones", path);
+             line[strlen(settings)] != '\n') {
+        char was[128], now[128];
+        first_difference(line, settings, was, now, sizeof was);
+        rc = legr_fail(err, errlen, "%s: made with %s, now %s; run without -resume or with the same settings",
+                       path, was, now);
+    }
     unsigned long long rng;
     int n_pool;
     if (rc == 0 && (fscanf(fp, " rng %llu done %d best %d %lf", &rng, &e->done, &e->best_index, &e->best_fit) != 4))
