@@ -1,36 +1,49 @@
 #!/usr/bin/env bash
-# demo.sh: the mission end to end on the embedded default.  Until the project
-# ships its own trained models, the default is Debian's yolov3-tiny.cfg with
-# randomly initialised weights: flops, prune at three budgets, and stock
-# Debian darknet loading and running every pruned pair.
+# demo.sh: the mission end to end on the embedded default: the project's
+# Fashion-MNIST detector (cfg/fashion-det.cfg, yolov3-tiny's topology, trained
+# by scripts/train-base.sh, weights in models/), on data made by
+# scripts/make-data.sh:
+#   1. legr flops   2. a short LeGR search   3. legr prune at 0.7, 0.5, 0.3
+#   4. legr eval of each (inside prune -eval): the Pareto table
+#   5. stock /usr/bin/darknet loads and runs each pruned pair
+# Outputs go to out/demo/.  Environment: MODEL=weights file (default
+# models/fashion-det.weights), EVALS, TAU, VAL (the search budget).
 set -eu
 cd "$(dirname "$0")/.."
 out=out/demo
 mkdir -p "$out"
-cfg=/usr/share/darknet/cfg/yolov3-tiny.cfg
-img=/usr/share/darknet/data/dog.jpg
-data=/usr/share/darknet/cfg/coco.data
+cfg=cfg/fashion-det.cfg
+model=${MODEL:-models/fashion-det.weights}
+data=data/fashion-det/fashion-det.data
 start=$(date +%s)
+step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
 
-echo "== 1/4 FLOPs and prunable groups of $cfg"
-./darknet legr flops "$cfg" 2>/dev/null | tail -n 16
+[ -f "$model" ] || { echo "demo: $model not found (scripts/train-base.sh det trains it)" >&2; exit 1; }
 
-echo "== 2/4 random weights (no trained model is shipped yet)"
-./darknet legr init "$cfg" "$out/yolov3-tiny-init.weights" -seed 1 2>/dev/null
+step "0/5 data: Fashion-MNIST detection canvases (scripts/make-data.sh)"
+./scripts/make-data.sh
 
-echo "== 3/4 prune to 0.7, 0.5 and 0.3 of the FLOPs (plain L2 ranking)"
-./darknet legr prune "$cfg" "$out/yolov3-tiny-init.weights" 0.7 0.5 0.3 -out "$out/yolov3-tiny" 2>/dev/null
+step "1/5 FLOPs and prunable groups of $cfg"
+./darknet legr flops "$cfg" 2>/dev/null
 
-echo "== 4/4 stock /usr/bin/darknet loads and runs each pruned pair"
-printf "%-8s %12s %12s %12s  %s\n" budget "FLOPs(Bn)" "params(M)" "ms/image" "stock darknet"
-for pct in 100 70 50 30; do
-    if [ "$pct" = 100 ]; then c=$cfg; w=$out/yolov3-tiny-init.weights
-    else c=$out/yolov3-tiny-$pct.cfg; w=$out/yolov3-tiny-$pct.weights; fi
-    fl=$(./darknet legr flops "$c" 2>/dev/null | awk '/^Floating Point Operations: [0-9]+$/ {print $4 / 1e9}')
-    pa=$(./darknet legr flops "$c" 2>/dev/null | awk '/^Parameters:/ {print $2 / 1e6}')
-    res=$(/usr/bin/darknet detector test "$data" "$c" "$w" "$img" -out "$out/pred-$pct" 2>/dev/null | grep "Predicted in" || true)
-    ms=$(echo "$res" | awk '{print $(NF-1) * 1000}')
-    status="loaded and ran"; [ -n "$res" ] || status=FAILED
-    printf "%-8s %12.3f %12.3f %12.1f  %s\n" "$(awk -v p="$pct" 'BEGIN {print p / 100}')" "$fl" "$pa" "${ms:-0}" "$status"
+step "2/5 LeGR search (small budget: ${EVALS:-12} candidates, tau ${TAU:-20}, ${VAL:-100} validation images)"
+./darknet legr search "$cfg" "$model" -data "$data" -target 0.3 -evals "${EVALS:-12}" -pool 6 -sample 3 \
+    -tau "${TAU:-20}" -batch 16 -lr 0.001 -val "${VAL:-100}" -bn-images 64 -out "$out/fashion-det.ranking" 2>/dev/null
+./scripts/plot-search.sh "$out/fashion-det.ranking.csv" "$out/search.png" || true
+
+step "3/5 + 4/5 prune to 0.7, 0.5, 0.3 of the FLOPs with the learned ranking, and evaluate each"
+./darknet legr prune "$cfg" "$model" "$out/fashion-det.ranking" 0.7 0.5 0.3 \
+    -out "$out/fashion-det" -eval "$data" -n 200 -bn 4 2>/dev/null
+
+step "5/5 stock /usr/bin/darknet loads and runs each pruned pair"
+img=$(head -n 1 data/fashion-det/test.txt)
+for pct in 70 50 30; do
+    if /usr/bin/darknet detector test "$data" "$out/fashion-det-$pct.cfg" "$out/fashion-det-$pct.weights" \
+        "$img" -out "$out/pred-$pct" 2>/dev/null | grep -q "Predicted in"; then
+        echo "  $out/fashion-det-$pct: loaded and ran in stock darknet ($out/pred-$pct.jpg)"
+    else
+        echo "  $out/fashion-det-$pct: stock darknet FAILED" >&2; exit 1
+    fi
 done
-echo "demo done in $(( $(date +%s) - start )) s; outputs in $out/"
+echo
+echo "demo done in $(( $(date +%s) - start )) s; outputs in $out/ (table: $out/fashion-det.csv, plot: $out/fashion-det.png, search: $out/search.png)"

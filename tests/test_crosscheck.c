@@ -143,51 +143,17 @@ static const char *tail(const char *s, size_t max)
     return !s ? "" : n > max ? s + n - max : s;
 }
 
-static void test_crosscheck_yolo_fastest(void **state)
+/* Scores the images with stock `detector valid` + voc_score and with
+ * `legr eval`, and compares (absolute paths everywhere). */
+static void run_crosscheck(const char *cfg, const char *wts, const char *names,
+                           char **imgp, int nimg, int classes)
 {
-    char *cfg_z = tu_zoo_file("yolo-fastest-1.1-coco/yolo-fastest-1.1.cfg");
-    char *wts_z = cfg_z ? tu_zoo_file("yolo-fastest-1.1-coco/yolo-fastest-1.1.weights") : NULL;
-    char *names_z = wts_z ? tu_zoo_file("yolo-fastest-1.1-coco/coco.names") : NULL;
-    char *imgs_z = names_z ? tu_zoo_file("coco128-val/images") : NULL;
-    char *labels_z = imgs_z ? tu_zoo_file("coco128-val/labels") : NULL;
-    char *cfg, *wts, *names, *imgdir, *dir, *list, *data, *results, *json;
-    char *text, *cmd, *out = NULL, *err = NULL, *eval_json;
-    path_list imgs = { NULL, 0 };
+    char *dir, *list, *data, *results, *json, *text, *cmd, *out = NULL, *err = NULL, *eval_json;
     double t0, t_stock, t_score, t_eval, map_voc, map_legr, diff;
     double voc_images, voc_boxes, legr_images, legr_boxes;
     int rc, i, nresults;
     size_t len = 0;
-
-    if (!labels_z) {
-        free(cfg_z); free(wts_z); free(names_z); free(imgs_z);
-        skip();
-        return;
-    }
-    if (!tu_exists(TU_STOCK_DARKNET)) {
-        printf("SKIP reason: stock Darknet %s is not installed\n", TU_STOCK_DARKNET);
-        free(cfg_z); free(wts_z); free(names_z); free(imgs_z); free(labels_z);
-        skip();
-        return;
-    }
-    if (!tu_exists(VOC_SCORE)) {
-        print_error("%s is missing: build it with `make %s` (tests/voc_score.mk)\n",
-                    VOC_SCORE, VOC_SCORE);
-        fail();
-    }
-
-    /* absolute paths: stock Darknet runs with the temporary directory as cwd */
-    cfg = absolute(cfg_z);
-    wts = absolute(wts_z);
-    names = absolute(names_z);
-    imgdir = absolute(imgs_z);
-    assert_non_null(cfg);
-    assert_non_null(wts);
-    assert_non_null(names);
-    assert_non_null(imgdir);
-
-    collect_images(imgdir, &imgs);
-    assert_true(imgs.n > 0);
-    qsort(imgs.p, imgs.n, sizeof(char *), cmp_str);
+    path_list imgs = { imgp, nimg };
 
     dir = tmp_dir = tu_mkdtemp("crosscheck");
     list = tu_path(dir, "valid.list");
@@ -204,12 +170,12 @@ static void test_crosscheck_yolo_fastest(void **state)
     assert_int_equal(tu_write_text(list, text), 0);
     free(text);
     /* no eval= line: stock would write COCO json instead of VOC files */
-    text = tu_fmt("classes=80\nvalid=%s\nnames=%s\n", list, names);
+    text = tu_fmt("classes=%d\nvalid=%s\nnames=%s\n", classes, list, names);
     assert_int_equal(tu_write_text(data, text), 0);
     free(text);
     /* stock fopen()s results/<file> without creating the directory */
     assert_int_equal(mkdir(results, 0755), 0);
-    printf("%d images from %s; model %s\n", imgs.n, imgdir, cfg);
+    printf("%d images; model %s\n", imgs.n, cfg);
 
     /* 1. stock Darknet */
     {
@@ -227,7 +193,7 @@ static void test_crosscheck_yolo_fastest(void **state)
     free(cmd); free(out); free(err);
     nresults = tu_dir_entries(results, NULL);
     printf("stock detector valid: %d result files in %.1f s\n", nresults, t_stock);
-    assert_int_equal(nresults, 80);
+    assert_int_equal(nresults, classes);
 
     /* 2. the independent scorer */
     {
@@ -297,11 +263,79 @@ static void test_crosscheck_yolo_fastest(void **state)
     assert_true(diff <= MAP_TOL);
 
     free(eval_json);
+    free(list); free(data); free(results); free(json);
+}
+
+
+static void test_crosscheck_yolo_fastest(void **state)
+{
+    char *cfg_z = tu_zoo_file("yolo-fastest-1.1-coco/yolo-fastest-1.1.cfg");
+    char *wts_z = cfg_z ? tu_zoo_file("yolo-fastest-1.1-coco/yolo-fastest-1.1.weights") : NULL;
+    char *names_z = wts_z ? tu_zoo_file("yolo-fastest-1.1-coco/coco.names") : NULL;
+    char *imgs_z = names_z ? tu_zoo_file("coco128-val/images") : NULL;
+    char *labels_z = imgs_z ? tu_zoo_file("coco128-val/labels") : NULL;
+    char *cfg, *wts, *names, *imgdir;
+    path_list imgs = { NULL, 0 };
+    int i;
+
+    if (!labels_z) {
+        free(cfg_z); free(wts_z); free(names_z); free(imgs_z);
+        skip();
+        return;
+    }
+    if (!tu_exists(TU_STOCK_DARKNET)) {
+        printf("SKIP reason: stock Darknet %s is not installed\n", TU_STOCK_DARKNET);
+        free(cfg_z); free(wts_z); free(names_z); free(imgs_z); free(labels_z);
+        skip();
+        return;
+    }
+    if (!tu_exists(VOC_SCORE)) {
+        print_error("%s is missing: build it with `make %s` (tests/voc_score.mk)\n",
+                    VOC_SCORE, VOC_SCORE);
+        fail();
+    }
+
+    /* absolute paths: stock Darknet runs with the temporary directory as cwd */
+    cfg = absolute(cfg_z);
+    wts = absolute(wts_z);
+    names = absolute(names_z);
+    imgdir = absolute(imgs_z);
+    assert_non_null(cfg);
+    assert_non_null(wts);
+    assert_non_null(names);
+    assert_non_null(imgdir);
+
+    collect_images(imgdir, &imgs);
+    assert_true(imgs.n > 0);
+    qsort(imgs.p, imgs.n, sizeof(char *), cmp_str);
+
+    run_crosscheck(cfg, wts, names, imgs.p, imgs.n, 80);
     for (i = 0; i < imgs.n; ++i) free(imgs.p[i]);
     free(imgs.p);
-    free(list); free(data); free(results); free(json);
     free(cfg); free(wts); free(names); free(imgdir);
     free(cfg_z); free(wts_z); free(names_z); free(imgs_z); free(labels_z);
+}
+
+/* The project's own demo data: the trained Fashion-MNIST detector on the
+ * first 100 images of the generated validation set. */
+static void test_crosscheck_fashion_det(void **state)
+{
+    assert_int_equal(tu_run("./scripts/make-data.sh", NULL, NULL), 0);
+    char *cfg = absolute("cfg/fashion-det.cfg"), *wts = absolute("models/fashion-det.weights");
+    char *names = absolute("data/fashion-det/fashion.names");
+    assert_non_null(cfg);
+    assert_non_null(wts);
+    assert_non_null(names);
+    char *text = tu_read_file("data/fashion-det/val.txt", NULL);
+    assert_non_null(text);
+    char *imgs[100];
+    int n = 0;
+    for (char *line = strtok(text, "\n"); line && n < 100; line = strtok(NULL, "\n"))
+        imgs[n++] = line;
+    assert_int_equal(n, 100);
+    run_crosscheck(cfg, wts, names, imgs, n, 10);
+    free(text);
+    free(cfg); free(wts); free(names);
 }
 
 int main(void)
@@ -309,6 +343,7 @@ int main(void)
     tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_crosscheck_yolo_fastest, teardown),
+        cmocka_unit_test_teardown(test_crosscheck_fashion_det, teardown),
     };
     return cmocka_run_group_tests_name("crosscheck", tests, NULL, NULL);
 }
