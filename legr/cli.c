@@ -474,7 +474,8 @@ static void usage_search(FILE *fp)
         "  -batch B        fine-tuning batch (default and maximum: the cfg's batch)\n"
         "  -evals 400 -pool 64 -sample 16 -mutate 0.1   the evolution (paper defaults)\n"
         "  -fitness map|top1|loss   default: map for detectors, top1 for classifiers\n"
-        "  -val N          score on the first N valid= images (default: all)\n"
+        "  -val N          score on the first N valid= images (default 500; 0: all). They\n"
+        "                  are kept decoded in memory: N x width x height x 3 floats\n"
         "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
         "  -min 0.1        per-group floor, as for prune\n"
         "  -seed 1         the one RNG seed\n"
@@ -548,7 +549,7 @@ static void cmd_search(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     eo.batch = find_int_arg(argc, argv, "-workers", ncpu > 0 ? (int)ncpu : 1);
     char *fitness = find_char_arg(argc, argv, "-fitness", 0);
-    int val_n = find_int_arg(argc, argv, "-val", 0);
+    int val_n = find_int_arg(argc, argv, "-val", 500);
     int bn_images = find_int_arg(argc, argv, "-bn-images", 256);
     float min_frac = find_float_arg(argc, argv, "-min", .1f);
     char *out = find_char_arg(argc, argv, "-out", 0);
