@@ -21,13 +21,6 @@
 #define TEST_BLAS 1
 #endif
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void test_linked_with_cblas(void **state)
 {
     char *out = NULL;
@@ -92,49 +85,6 @@ static void test_gemm_matches_reference(void **state)
     }
 }
 
-/* Our forward and stock Darknet's on the same cfg/weights/input. */
-static void compare_with_stock(const char *dir, const char *cfg, const char *weights)
-{
-    char *bin = tu_path(dir, "stock.bin");
-    char *qc = tu_quote(cfg), *qw = tu_quote(weights), *qb = tu_quote(bin);
-    char *cmd = tu_fmt("%s %s %s %s", TU_STOCK_FORWARD, qc, qw, qb);
-    char *out = NULL, *err = NULL, *data;
-    size_t len, n = 0;
-    double t0, t_stock, t_ours;
-    network *net;
-    float *ours;
-    int rc, bad;
-
-    t0 = now();
-    rc = tu_run(cmd, &out, &err);
-    t_stock = now() - t0;
-    if (rc != 0) fail_msg("`%s` exited %d:\n%s", cmd, rc, err);
-    data = tu_read_file(bin, &len);
-    assert_non_null(data);
-
-    net = tu_load(cfg, weights);
-    assert_non_null(net);
-    t0 = now();
-    ours = tu_forward_dump(net, &n);
-    t_ours = now() - t0;
-    printf("  %s: stock parse+load+forward %.2fs, our forward %.2fs\n", cfg, t_stock, t_ours);
-    assert_int_equal(len, n * sizeof(float));
-    bad = tu_compare_dumps(net, (float *)data, ours, 1e-3);
-    /* the comparison means something only if the output is not all zero */
-    assert_true(tu_max_abs(ours, n) > 0);
-    free_network(net);
-    free(ours);
-    free(data);
-    free(out);
-    free(err);
-    free(cmd);
-    free(qc);
-    free(qw);
-    free(qb);
-    free(bin);
-    if (bad) fail_msg("our forward differs from stock Darknet's");
-}
-
 static void test_yolov3_tiny_416(void **state)
 {
     char *dir = tu_mkdtemp("blas");
@@ -142,7 +92,7 @@ static void test_yolov3_tiny_416(void **state)
     char *w = tu_path(dir, "yolov3-tiny.weights");
     assert_int_equal(tu_cfg_copy(TU_STOCK_CFG "/yolov3-tiny.cfg", cfg, 416, 416), 0);
     assert_int_equal(tu_random_weights(cfg, w, 21), 0);
-    compare_with_stock(dir, cfg, w);
+    tu_assert_stock_forward_matches(cfg, w, dir, 1e-3);
     tu_rmtree(dir);
     free(dir);
     free(cfg);
@@ -162,7 +112,7 @@ static void test_tiny_darknet_zoo(void **state)
     dir = tu_mkdtemp("blas-tiny");
     cfg = tu_path(dir, "tiny.cfg");
     assert_int_equal(tu_cfg_copy(src, cfg, 0, 0), 0);   /* batch=1, same size */
-    compare_with_stock(dir, cfg, w);
+    tu_assert_stock_forward_matches(cfg, w, dir, 1e-3);
     tu_rmtree(dir);
     free(dir);
     free(cfg);

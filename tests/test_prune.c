@@ -414,37 +414,6 @@ static char *stock_predict(const char *cfg, const char *weights, const char *dir
     return out;
 }
 
-static void stock_forward_matches(const char *cfg, const char *weights, const char *dir)
-{
-    char *bin = tu_path(dir, "stock.bin");
-    char *qc = tu_quote(cfg), *qw = tu_quote(weights), *qb = tu_quote(bin);
-    char *cmd = tu_fmt("%s %s %s %s", TU_STOCK_FORWARD, qc, qw, qb);
-    char *out = NULL, *err = NULL, *data;
-    size_t len, n = 0;
-    network *net;
-    float *ours;
-    int rc = tu_run(cmd, &out, &err);
-    if (rc != 0) fail_msg("`%s` exited %d: %s", cmd, rc, err);
-    data = tu_read_file(bin, &len);
-    assert_non_null(data);
-    net = tu_load(cfg, weights);
-    ours = tu_forward_dump(net, &n);
-    assert_int_equal(len, n * sizeof(float));
-    printf("  stock Darknet's forward pass on the pruned pair vs ours:\n");
-    if (tu_compare_dumps(net, (float *)data, ours, REL_TOL))
-        fail_msg("stock Darknet computes something else from the pruned pair");
-    free(ours);
-    free_network(net);
-    free(data);
-    free(out);
-    free(err);
-    free(cmd);
-    free(qc);
-    free(qw);
-    free(qb);
-    free(bin);
-}
-
 /* ------------------------------------------------ ranking files and the CLI */
 
 static int files_equal(const char *a, const char *b)
@@ -735,7 +704,7 @@ static void run_case(void **state)
             }
         }
         step("stock darknet runs");
-        stock_forward_matches(pcfg, pweights, dir);
+        tu_assert_stock_forward_matches(pcfg, pweights, dir, REL_TOL);
         step("stock forward");
 
         legr_mask_free(&mask);

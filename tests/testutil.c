@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <time.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -786,4 +788,36 @@ int tu_close(const char *label, const float *a, const float *b, size_t n, double
     printf("  %-40s %8zu floats  max|a|=%-11.5g max|b|=%-11.5g max|a-b|=%-11.4g tol=%-9.3g %s\n",
            label, n, ma, mb, diff, tol, ok ? "ok" : "MISMATCH");
     return ok;
+}
+
+void tu_assert_stock_forward_matches(const char *cfg, const char *weights,
+                                     const char *dir, double rel)
+{
+    char *bin = tu_path(dir, "stock.bin");
+    char *qc = tu_quote(cfg), *qw = tu_quote(weights), *qb = tu_quote(bin);
+    char *cmd = tu_fmt("%s %s %s %s", TU_STOCK_FORWARD, qc, qw, qb);
+    char *out = NULL, *err = NULL;
+    size_t len = 0, n = 0;
+    struct timespec t0, t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = tu_run(cmd, &out, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc != 0) fail_msg("`%s` exited %d:\n%s", cmd, rc, err);
+    char *data = tu_read_file(bin, &len);
+    assert_non_null(data);
+    network *net = tu_load(cfg, weights);
+    assert_non_null(net);
+    float *ours = tu_forward_dump(net, &n);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    printf("  stock forward (parse+load+run) %.2fs, ours %.2fs\n",
+           (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+           (t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) / 1e9);
+    assert_int_equal(len, n * sizeof(float));
+    int bad = tu_compare_dumps(net, (float *)data, ours, rel);
+    double peak = tu_max_abs(ours, n);
+    free_network(net);
+    free(ours); free(data); free(out); free(err); free(cmd);
+    free(qc); free(qw); free(qb); free(bin);
+    assert_true(peak > 0);
+    if (bad) fail_msg("stock Darknet's forward pass differs from ours on %s", cfg);
 }

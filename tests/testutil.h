@@ -148,4 +148,11 @@ const char *tu_cfg_get(const tu_sec *s, const char *key);
 void tu_quiet_begin(void);
 void tu_quiet_end(void);
 
+/* Runs stock Darknet's forward pass (build/tests/stock_forward, linked with
+ * Debian's libdarknet.so) and ours on cfg/weights, and compares the dumps
+ * (tu_compare_dumps).  Fails the test when they differ beyond rel or when
+ * our output is all zero (a comparison that would mean nothing). */
+void tu_assert_stock_forward_matches(const char *cfg, const char *weights,
+                                     const char *dir, double rel);
+
 #endif
