@@ -565,12 +565,9 @@ static void cmd_search(int argc, char **argv)
     char err[ERRLEN];
     legr_model m;
     if (legr_model_load(pos[0], pos[1], &m, err, sizeof err) != 0) die(err);
-    layer last = m.net->layers[m.net->n - 1];
-    int detector = 0;
-    for (int i = 0; i < m.net->n; ++i)
-        if (m.net->layers[i].type == YOLO || m.net->layers[i].type == REGION) detector = 1;
+    int detector = legr_network_is_detector(m.net);
     if (!datacfg) {
-        if (detector && last.classes == 80) datacfg = "cfg/coco.data";
+        if (detector && legr_network_classes(m.net) == 80) datacfg = "cfg/coco.data";
         else die("no -data given: pass -data <file.data> naming train= and valid= lists");
     }
     int kind = detector ? LEGR_FIT_MAP : LEGR_FIT_TOP1;

@@ -80,7 +80,7 @@ int legr_network_classes(const network *net)
     return classes ? classes : net->outputs;
 }
 
-static int is_detector(const network *net)
+int legr_network_is_detector(const network *net)
 {
     for (int i = 0; i < net->n; ++i)
         if (net->layers[i].type == YOLO || net->layers[i].type == REGION ||
@@ -107,12 +107,12 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
     if (!listfile) rc = legr_fail(err, errlen, "%s: no %s= list", datacfg, list_key);
     else if (!file_exists(listfile)) rc = legr_fail(err, errlen, "%s: %s= list %s does not exist", datacfg, list_key, listfile);
     else if (classes <= 0) rc = legr_fail(err, errlen, "%s: classes= missing or not positive", datacfg);
-    else if (is_detector(net) ? classes != legr_network_classes(net) : classes > net->outputs)
+    else if (legr_network_is_detector(net) ? classes != legr_network_classes(net) : classes > net->outputs)
         rc = legr_fail(err, errlen, "%s: classes=%d, but the network has %d", datacfg, classes,
                        legr_network_classes(net));
     char **names = NULL;
     int n_names = 0;
-    vs->is_detector = is_detector(net);
+    vs->is_detector = legr_network_is_detector(net);
     if (rc == 0 && !vs->is_detector) {
         if (!labels || !(names = legr_read_lines(labels, &n_names)) || n_names < classes)
             rc = legr_fail(err, errlen, "%s: labels= list %s missing or shorter than classes=%d",

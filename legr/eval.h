@@ -52,6 +52,9 @@ void legr_valset_free(legr_valset *vs);
  * number of boxes (>= 0) or -1 with err naming the file and line. */
 int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err, size_t errlen);
 
+/* 1 when the network ends in [yolo]/[region]/[detection] heads. */
+int legr_network_is_detector(const network *net);
+
 /* Classes the network's head expects (see eval.c); -1 if heads disagree. */
 int legr_network_classes(const network *net);
 

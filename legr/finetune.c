@@ -20,10 +20,7 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
     char *labels = option_find_str(opt, "labels", 0);
     ts->classes = option_find_int_quiet(opt, "classes", 0);
     int rc = 0;
-    layer last = net->layers[net->n - 1];
-    ts->is_detector = last.type == YOLO || last.type == REGION || last.type == DETECTION;
-    for (int i = 0; i < net->n; ++i)
-        if (net->layers[i].type == YOLO || net->layers[i].type == REGION) ts->is_detector = 1;
+    ts->is_detector = legr_network_is_detector(net);
     if (!train || !(ts->paths = legr_read_lines(train, &ts->n_paths)) || ts->n_paths == 0)
         rc = legr_fail(err, errlen, "%s: train= list %s missing or empty", datacfg, train ? train : "(none)");
     else if (ts->classes <= 0)
