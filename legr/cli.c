@@ -304,9 +304,7 @@ static void cmd_prune(int argc, char **argv)
                ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc, ow);
         if (verbose) print_kept(m.net, &m.graph, &masks[b]);
         if (evaldata) {
-            int muted = legr_mute_fd(2);
-            network *pn = load_network(oc, ow, 0);
-            legr_unmute_fd(2, muted);
+            network *pn = legr_load_written_pair(oc, ow);
             rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, 0 };
             measure(pn, &vs, have_bn ? &bs : NULL, bn, &rows[nrows]);
             nrows++;

@@ -19,9 +19,7 @@ network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *wor
     snprintf(weights, len, "%s/candidate-%d.weights", workdir, tag);
     network *net = NULL;
     if (legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, cfg, weights, err, errlen) == 0) {
-        int muted = legr_mute_fd(2);        /* Darknet's layer table */
-        net = load_network(cfg, weights, 0);
-        legr_unmute_fd(2, muted);
+        net = legr_load_written_pair(cfg, weights);
     }
     remove(cfg);
     remove(weights);

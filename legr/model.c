@@ -24,6 +24,14 @@ void legr_free_network(network *net)
     free_network(net);
 }
 
+network *legr_load_written_pair(const char *cfg, const char *weights)
+{
+    int muted = legr_mute_fd(2);
+    network *net = load_network((char *)cfg, (char *)weights, 0);
+    legr_unmute_fd(2, muted);
+    return net;
+}
+
 network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen)
 {
     char tmp[] = "/tmp/legr-cfg-XXXXXX";

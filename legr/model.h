@@ -28,6 +28,10 @@ void legr_model_free(legr_model *m);
  * cost, steps, scales): search frees hundreds of networks. */
 void legr_free_network(network *net);
 
+/* Darknet's load_network (parse + load_weights) on a pair legr wrote itself,
+ * without Darknet's layer table on stderr. */
+network *legr_load_written_pair(const char *cfg, const char *weights);
+
 /* Darknet's parse_network_cfg on an already checked cfg, quietly (the layer
  * table is discarded), through an LF copy when the file has CRLF ends. */
 network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen);
