@@ -19,6 +19,8 @@ BLAS            ?= 1
 GPU             ?= 0
 CUDNN           ?= 0
 ARCH            ?=
+# MPI=auto: build `legr search -mpi` when Open MPI's mpicc is installed
+MPI             ?= auto
 JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
 
 LEGR_SRC  := $(wildcard legr/*.c)
@@ -40,7 +42,7 @@ help:
 	@echo "  make demo         run flops/prune on the embedded default model"
 	@echo "  make clean        remove ./darknet and Darknet's objects (keeps the source)"
 	@echo "  make distclean    remove build/ entirely"
-	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 GPU=0|1 CUDNN=0|1 ARCH=..."
+	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 GPU=0|1 CUDNN=0|1 ARCH=... MPI=auto|0|1"
 
 # --- dependencies ---------------------------------------------------------
 $(BUILD)/.deps: scripts/install-deps.sh
@@ -67,7 +69,9 @@ endif
 
 # --- build ------------------------------------------------------------------
 $(DNDIR)/darknet: $(DNDIR)/.patched $(LEGR_SRC) $(LEGR_HDR)
-	$(MAKE) -C $(DNDIR) -j$(JOBS) $(DN_FLAGS)
+	mpi=$(MPI); if [ "$$mpi" = auto ]; then command -v mpicc >/dev/null && mpi=1 || mpi=0; fi; \
+	if [ $$mpi = 1 ]; then mpicc --showme:link > $(DNDIR)/.ldflags-mpi; else : > $(DNDIR)/.ldflags-mpi; fi; \
+	$(MAKE) -C $(DNDIR) -j$(JOBS) $(DN_FLAGS) MPI=$$mpi
 
 darknet: $(DNDIR)/darknet
 	cp $< $@.tmp && mv -f $@.tmp $@

@@ -8,6 +8,7 @@
 #include "surgery.h"
 #include "eval.h"
 #include "fitness.h"
+#include "cluster.h"
 #include "search.h"
 #include "report.h"
 #include "util.h"
@@ -479,6 +480,8 @@ static void usage_search(FILE *fp)
         "  -seed 1         the one RNG seed\n"
         "  -workers N      candidates evaluated at once in N processes, one BLAS thread\n"
         "                  each (default: the number of cores); same seed and N, same result\n"
+        "  -mpi            under 'mpirun -np K': rank 0 drives, ranks 1..K-1 evaluate (one\n"
+        "                  candidate each at a time); same result as -workers K-1\n"
         "  -out F          ranking file (default <cfg name>-legr.ranking); also writes\n"
         "                  F.ckpt (checkpoint after every candidate) and F.csv (log)\n"
         "  -resume         continue from F.ckpt (same settings)\n");
@@ -533,6 +536,8 @@ static uint64_t fnv1a(const void *p, size_t n)
 static void cmd_search(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_search(stdout); exit(0); }
+    int workers_given = 0;              /* before find_int_arg removes it */
+    for (int i = 0; i < argc; ++i) workers_given |= argv[i] && !strcmp(argv[i], "-workers");
     char *datacfg = find_char_arg(argc, argv, "-data", 0);
     float target = find_float_arg(argc, argv, "-target", .3f);
     int tau = find_int_arg(argc, argv, "-tau", 200);
@@ -552,6 +557,8 @@ static void cmd_search(int argc, char **argv)
     float min_frac = find_float_arg(argc, argv, "-min", .1f);
     char *out = find_char_arg(argc, argv, "-out", 0);
     int resume = find_arg(argc, argv, "-resume");
+    int use_mpi = find_arg(argc, argv, "-mpi");
+    if (use_mpi && workers_given) die("-mpi and -workers exclude each other (mpirun -np K gives K-1 evaluators)");
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
     if (!(target > 0 && target < 1)) die("-target must be between 0 and 1 (exclusive)");
@@ -561,6 +568,12 @@ static void cmd_search(int argc, char **argv)
         die("-tau, -val, -bn-images must be >= 0; -evals, -pool, -sample >= 1; -mutate in (0,1]; -min in [0,1]");
 
     char err[ERRLEN];
+    int mpi_rank = 0, mpi_size = 1;
+    if (use_mpi) {
+        if (legr_mpi_start(&mpi_rank, &mpi_size, err, sizeof err) != 0) die(err);
+        if (mpi_size < 2) die("-mpi needs at least 2 ranks: mpirun -np K ./darknet legr search ... -mpi (K-1 evaluators)");
+        eo.batch = mpi_size - 1;
+    }
     legr_model m;
     if (legr_model_load(pos[0], pos[1], &m, err, sizeof err) != 0) die(err);
     int detector = legr_network_is_detector(m.net);
@@ -584,7 +597,7 @@ static void cmd_search(int argc, char **argv)
         die(hint);
     }
     legr_valset vs, bs;
-    printf("decoding validation images of %s...\n", datacfg);
+    if (mpi_rank == 0) printf("decoding validation images of %s...\n", datacfg);
     if (legr_valset_load(datacfg, "valid", m.net, val_n, &vs, err, sizeof err) != 0) {
         snprintf(hint, sizeof hint, "%s (pass -data <file.data> with train= and valid= lists)", err);
         die(hint);
@@ -617,12 +630,8 @@ static void cmd_search(int argc, char **argv)
              vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
              eo.batch, (unsigned long long)eo.seed);
 
-    legr_evo e;
-    if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
-    if (resume && legr_evo_load(&e, ckpt, settings, err, sizeof err) != 0) die(err);
     char workdir[] = "/tmp/legr-search-XXXXXX";
     if (!mkdtemp(workdir)) die("cannot create a temporary directory in /tmp");
-
     legr_fitness_ctx fc = {0};
     fc.model = &m;
     fc.norms = &nr;
@@ -638,8 +647,20 @@ static void cmd_search(int argc, char **argv)
     fc.bn_batches = bn_batches;
     fc.workdir = workdir;
     fc.seed = eo.seed;
-    fc.index = e.done;
     fc.workers = eo.batch;
+    if (mpi_rank > 0) {                 /* an evaluator: no files, no output */
+        int rc = legr_mpi_serve(&fc, err, sizeof err);
+        rmdir(workdir);
+        legr_mpi_finish();
+        if (rc != 0) die(err);
+        return;
+    }
+
+    legr_evo e;
+    if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
+    fc.index = e.done;
+    if (resume && legr_evo_load(&e, ckpt, settings, err, sizeof err) != 0) die(err);
+
 
     search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph,
                         what_time_is_it_now(), e.done, NULL };
@@ -649,15 +670,20 @@ static void cmd_search(int argc, char **argv)
         die(err);
     }
     if (!(resume && e.done)) fprintf(r.log, "candidate,fitness,best,elapsed_s\n");
-    printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), %d workers, seed %llu%s\n",
+    printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), %d %s, seed %llu%s\n",
            legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample, eo.batch,
-           (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
+           use_mpi ? "MPI evaluator ranks" : "workers", (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
     printf("fitness: %s on %d validation images; ranking -> %s (checkpoint %s, log %s)\n",
            kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss", vs.n_images,
            rank, ckpt, csv);
-    int rc = legr_evo_run(&e, legr_candidates_fitness, &fc, search_progress, &r, err, sizeof err);
+    int rc = legr_evo_run(&e, use_mpi ? legr_mpi_fitness : legr_candidates_fitness, &fc,
+                          search_progress, &r, err, sizeof err);
     fclose(r.log);
     rmdir(workdir);
+    if (use_mpi) {
+        legr_mpi_stop(mpi_size);
+        legr_mpi_finish();
+    }
     if (rc != 0) die(err);
     int n = fc.index - r.resumed_from;
     if (n > 0)

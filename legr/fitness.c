@@ -67,16 +67,34 @@ static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, dou
     return rc;
 }
 
-/* What a worker process sends back through its pipe. */
-typedef struct {
-    int rc;
-    double fitness;
-    double t_prune, t_finetune, t_bn, t_eval;
-    char err[256];
-} worker_result;
-
 /* BLAS threads per process; OpenBLAS's setter when it is linked. */
 extern void openblas_set_num_threads(int) __attribute__((weak));
+
+void legr_fitness_work(const legr_fitness_ctx *c, const legr_affine *a, int index,
+                       legr_fitness_result *r)
+{
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    memset(r, 0, sizeof *r);
+    legr_fitness_ctx mine = *c;
+    mine.t_prune = mine.t_finetune = mine.t_bn = mine.t_eval = 0;
+    r->rc = one_fitness(&mine, a, index, &r->fitness, r->err, sizeof r->err);
+    r->t_prune = mine.t_prune;
+    r->t_finetune = mine.t_finetune;
+    r->t_bn = mine.t_bn;
+    r->t_eval = mine.t_eval;
+}
+
+int legr_fitness_take(legr_fitness_ctx *c, const legr_fitness_result *r, double *fitness,
+                      char *err, size_t errlen)
+{
+    if (r->rc != 0) return legr_fail(err, errlen, "%s", r->err);
+    *fitness = r->fitness;
+    c->t_prune += r->t_prune;
+    c->t_finetune += r->t_finetune;
+    c->t_bn += r->t_bn;
+    c->t_eval += r->t_eval;
+    return 0;
+}
 
 static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
                           double *fitness, char *err, size_t errlen)
@@ -93,15 +111,8 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
         if (pid[i] < 0) { rc = legr_fail(err, errlen, "fork: %s", strerror(errno)); close(p[0]); close(p[1]); break; }
         if (pid[i] == 0) {                      /* worker */
             close(p[0]);
-            if (openblas_set_num_threads) openblas_set_num_threads(1);
-            worker_result r = {0};
-            legr_fitness_ctx mine = *c;
-            mine.t_prune = mine.t_finetune = mine.t_bn = mine.t_eval = 0;
-            r.rc = one_fitness(&mine, &cands[i], c->index + i, &r.fitness, r.err, sizeof r.err);
-            r.t_prune = mine.t_prune;
-            r.t_finetune = mine.t_finetune;
-            r.t_bn = mine.t_bn;
-            r.t_eval = mine.t_eval;
+            legr_fitness_result r;
+            legr_fitness_work(c, &cands[i], c->index + i, &r);
             ssize_t w = write(p[1], &r, sizeof r);
             _exit(w == (ssize_t)sizeof r ? 0 : 1);
         }
@@ -110,7 +121,7 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
     }
     for (int i = 0; i < n && pid && fd; ++i) {
         if (pid[i] <= 0) continue;
-        worker_result r;
+        legr_fitness_result r;
         ssize_t got = read(fd[i], &r, sizeof r);
         close(fd[i]);
         int status;
@@ -120,15 +131,8 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
             rc = legr_fail(err, errlen, "candidate %d: worker process %s %d", c->index + i + 1,
                            WIFSIGNALED(status) ? "killed by signal" : "exited with status",
                            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-        else if (r.rc != 0)
-            rc = legr_fail(err, errlen, "%s", r.err);
-        else {
-            fitness[i] = r.fitness;
-            c->t_prune += r.t_prune;
-            c->t_finetune += r.t_finetune;
-            c->t_bn += r.t_bn;
-            c->t_eval += r.t_eval;
-        }
+        else
+            rc = legr_fitness_take(c, &r, &fitness[i], err, errlen);
     }
     free(pid);
     free(fd);

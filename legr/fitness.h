@@ -35,6 +35,25 @@ typedef struct {
     double t_prune, t_finetune, t_bn, t_eval;
 } legr_fitness_ctx;
 
+/* What a worker (a forked process or an MPI rank) sends back for one
+ * candidate: plain bytes, so workers must share the driver's ABI. */
+typedef struct {
+    int rc;
+    double fitness;
+    double t_prune, t_finetune, t_bn, t_eval;
+    char err[256];
+} legr_fitness_result;
+
+/* Evaluates candidate number `index` in this process with one BLAS thread:
+ * the body of every worker. */
+void legr_fitness_work(const legr_fitness_ctx *c, const legr_affine *a, int index,
+                       legr_fitness_result *r);
+
+/* Takes a worker's result into c's time totals and *fitness; returns -1 with
+ * err set when the worker failed. */
+int legr_fitness_take(legr_fitness_ctx *c, const legr_fitness_result *r, double *fitness,
+                      char *err, size_t errlen);
+
 /* legr_fitness_fn for search.h; ctx is a legr_fitness_ctx.  With
  * workers > 1 and n > 1, each candidate is evaluated in its own forked
  * process (one BLAS thread each) that shares the loaded model and images. */

@@ -9,8 +9,8 @@
 set -eu
 
 PKGS="build-essential dpkg-dev pkg-config libopencv-dev libopenblas-dev zlib1g-dev
-libcmocka-dev darknet dataset-fashion-mnist gnuplot-nox"
-# Extra packages can be requested by the caller (e.g. openmpi for -mpi).
+libcmocka-dev darknet dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin"
+# Extra packages can be requested by the caller.
 PKGS="$PKGS ${LEGR_EXTRA_PKGS:-}"
 
 SUDO=""

@@ -29,8 +29,11 @@ TEST_CC      ?= cc
 TEST_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                 -Wno-unused-result -Wno-missing-field-initializers
 TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS)
+# Expanded by the shell when linking, after `make` has installed packages and
+# recorded whether Darknet was built with MPI.
 TEST_LIBS    := $(DNLIB) -lcmocka -lopenblas \
-                $(shell pkg-config --libs opencv4 2>/dev/null) \
+                $$(pkg-config --libs opencv4 2>/dev/null) \
+                $$(cat $(DNDIR)/.ldflags-mpi 2>/dev/null) \
                 -lstdc++ -lm -pthread
 
 .PHONY: test test-build

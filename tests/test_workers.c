@@ -1,0 +1,144 @@
+/* test_workers.c: the real `legr search` on the embedded default detector,
+ * evaluated in parallel: the same seed and -workers 2 give the same ranking
+ * twice, `mpirun -np 3 ... -mpi` (rank 0 drives, two evaluator ranks, over
+ * loopback) gives exactly the ranking and fitness log of -workers 2, and the
+ * -mpi misuses fail with one clear line.  A tiny search (4 candidates, tau 2,
+ * 20 validation images) keeps each run to seconds. */
+#include "testutil.h"
+
+#include <string.h>
+
+static char *g_dir;
+
+static const char *SEARCH =
+    "%s legr search cfg/fashion-det.cfg models/fashion-det.weights "
+    "-data data/fashion-det/fashion-det.data -evals 4 -pool 2 -sample 2 -tau 2 "
+    "-val 20 -bn-images 0 -seed 7 -out %s/%s.ranking %s";
+
+/* Open MPI refuses root unless told, and wants --oversubscribe for more ranks
+ * than cores; shared memory and self only, no network. */
+static const char *MPIRUN =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+    "mpirun -np 3 --oversubscribe --mca btl self,vader "
+    "--mca btl_vader_single_copy_mechanism none";
+
+static int setup(void **state)
+{
+    char *out = NULL, *err = NULL;
+    int rc = tu_run("./scripts/make-data.sh", &out, &err);
+    if (rc != 0) fprintf(stderr, "make-data.sh failed:\n%s\n%s\n", out, err);
+    free(out);
+    free(err);
+    g_dir = tu_mkdtemp("workers");
+    return rc == 0 && g_dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    tu_rmtree(g_dir);
+    free(g_dir);
+    return 0;
+}
+
+/* Runs one search (prefix: a launcher such as mpirun, or ""); returns the
+ * ranking file's text and the CSV log without its elapsed-time column. */
+static void search(const char *prefix, const char *name, const char *extra,
+                   char **ranking, char **log)
+{
+    char *cmd = tu_fmt(SEARCH, prefix, g_dir, name, extra);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(cmd, &out, &err);
+    if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
+    assert_non_null(strstr(out, "[   4/4] fitness"));
+    char *path = tu_fmt("%s/%s.ranking", g_dir, name);
+    *ranking = tu_read_file(path, NULL);
+    assert_non_null(*ranking);
+    char *csv = tu_fmt("%s.csv", path);
+    char *text = tu_read_file(csv, NULL);
+    assert_non_null(text);
+    /* keep candidate,fitness,best of every row */
+    char *o = text;
+    for (char *p = text; *p; ) {
+        int commas = 0;
+        while (*p && *p != '\n') {
+            if (*p == ',') ++commas;
+            if (commas < 3) *o++ = *p;
+            ++p;
+        }
+        if (*p) *o++ = *p++;
+    }
+    *o = 0;
+    *log = text;
+    free(csv);
+    free(path);
+    free(cmd);
+    free(out);
+    free(err);
+}
+
+static void test_workers_reproducible(void **state)
+{
+    char *r1, *l1, *r2, *l2;
+    search("./darknet", "w2a", "-workers 2", &r1, &l1);
+    search("./darknet", "w2b", "-workers 2", &r2, &l2);
+    assert_string_equal(l1, l2);
+    assert_string_equal(r1, r2);
+    /* the fitness log is not degenerate: 4 candidates, one of which scored */
+    assert_int_equal(tu_count_lines_with_prefix(l1, "4,", NULL), 1);
+    free(r1); free(l1); free(r2); free(l2);
+}
+
+static void test_mpi_equals_workers(void **state)
+{
+    char *out = NULL;
+    int have = tu_run("command -v mpirun && ldd ./darknet | grep -q libmpi", &out, NULL) == 0;
+    free(out);
+    if (!have) {
+        printf("SKIP: mpirun or an MPI build of ./darknet is missing (make installs "
+               "openmpi-bin and libopenmpi-dev and builds with MPI when it can)\n");
+        skip();
+    }
+    char *rw, *lw, *rm, *lm;
+    search("./darknet", "w2", "-workers 2", &rw, &lw);
+    char *launcher = tu_fmt("%s ./darknet", MPIRUN);
+    search(launcher, "mpi3", "-mpi", &rm, &lm);
+    assert_string_equal(lw, lm);
+    assert_string_equal(rw, rm);
+    free(launcher);
+    free(rw); free(lw); free(rm); free(lm);
+}
+
+/* -mpi alone (one rank) and -mpi with -workers fail with one legr: line. */
+static void test_mpi_misuse(void **state)
+{
+    const char *cases[][2] = {
+        { "-mpi", "at least 2 ranks" },
+        { "-mpi -workers 2", "exclude each other" },
+    };
+    for (int i = 0; i < 2; ++i) {
+        char *cmd = tu_fmt(SEARCH, "./darknet", g_dir, "bad", cases[i][0]);
+        char *out = NULL, *err = NULL, *line = NULL;
+        int rc = tu_run(cmd, &out, &err);
+        int n = tu_count_lines_with_prefix(err, "legr:", &line);
+        printf("  %-18s exit %d: %s\n", cases[i][0], rc, line ? line : "(no legr: line)");
+        assert_true(rc > 0 && rc < 128);
+        assert_int_equal(n, 1);
+        /* built without MPI, -mpi says how to get it instead */
+        if (!strstr(line, "built without MPI")) assert_non_null(strstr(line, cases[i][1]));
+        char *ranking = tu_fmt("%s/bad.ranking", g_dir);
+        assert_false(tu_exists(ranking));
+        free(ranking);
+        free(cmd); free(out); free(err); free(line);
+    }
+}
+
+int main(void)
+{
+    tu_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_workers_reproducible),
+        cmocka_unit_test(test_mpi_equals_workers),
+        cmocka_unit_test(test_mpi_misuse),
+    };
+    return cmocka_run_group_tests_name("workers", tests, setup, teardown);
+}
