@@ -34,15 +34,7 @@ DARKNET=${DARKNET:-./darknet}
 if [ ! -x "$DARKNET" ]; then
     if [ "$DARKNET" = ./darknet ]; then make; else echo "train-base: $DARKNET not found" >&2; exit 1; fi
 fi
-export OPENBLAS_NUM_THREADS=${THREADS:-$(nproc 2>/dev/null || echo 2)}
-# OpenBLAS 0.3.21 takes CPUs whose model it does not know (e.g. a VM's plain
-# "Intel Xeon Processor") for a Prescott and uses its SSE3 kernels: ~3x slower
-# training.  Name the AVX2 kernels when the CPU has AVX2+FMA and the caller
-# did not choose.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null &&
-   grep -qw fma /proc/cpuinfo 2>/dev/null; then
-    export OPENBLAS_CORETYPE=Haswell
-fi
+. scripts/blas-env.sh
 
 ./scripts/make-data.sh
 
