@@ -2,25 +2,36 @@
 #
 #   make            install missing Debian packages, fetch Darknet's source
 #                   (Debian's `darknet` source package), patch it, build ./darknet
+#   make GPU=1 CUDNN=1 [ARCH=...]   the same with CUDA/cuDNN, in build/darknet-gpu
+#   make gpu-check  compile build/darknet-gpu/darknet only (./darknet untouched)
 #   make test       build and run the cmocka test suite
 #   make demo       run the mission end to end on the embedded default
 #   make help       list the targets
 #
 # make DARKNET_SRC=/path/to/darknet uses an existing Darknet checkout instead of
 # `apt-get source darknet` (it is copied, never modified in place).
+#
+# Each configuration has its own patched Darknet tree: build/darknet (CPU) and
+# build/darknet-gpu (GPU=1), so the two builds coexist; ./darknet is a copy of
+# the binary asked for last.  A tree records the flags it was built with
+# (.config) and is cleaned when they change.
 
 DARKNET_VERSION := 0.0.0+git20180914.61c9d02e
 DARKNET_DEB     := darknet=$(DARKNET_VERSION)-2
 BUILD           := build
-DNDIR           := $(BUILD)/darknet
+DNDIR           := $(BUILD)/darknet$(if $(filter 1,$(GPU)),-gpu)
 DARKNET_SRC     ?=
 OPENCV          ?= 1
 BLAS            ?= 1
 GPU             ?= 0
 CUDNN           ?= 0
 ARCH            ?=
-# MPI=auto: build `legr search -mpi` when Open MPI's mpicc is installed
+# MPI=auto: build `legr search -mpi` when Open MPI's mpicc is installed (decided
+# when the tree is built, after install-deps.sh has run)
 MPI             ?= auto
+# nvcc -gencode for GPU=1 when no ARCH is given: Turing (sm_75) code plus PTX
+# that newer GPUs compile at load time; CUDA 13 supports nothing older.
+DEFAULT_ARCH    := -gencode arch=compute_75,code=[sm_75,compute_75]
 JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
 
 LEGR_SRC  := $(wildcard legr/*.c)
@@ -28,21 +39,30 @@ LEGR_HDR  := $(wildcard legr/*.h)
 PATCHES   := $(addprefix patches/,$(shell cat patches/series))
 DNLIB     := $(DNDIR)/libdarknet.a
 
+DN_ARCH   := $(if $(filter 1,$(GPU)),$(or $(ARCH),$(DEFAULT_ARCH)))
+DN_CONFIG := OPENCV=$(OPENCV) BLAS=$(BLAS) GPU=$(GPU) CUDNN=$(CUDNN)$(if $(DN_ARCH), ARCH=$(DN_ARCH))
 DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) GPU=$(GPU) CUDNN=$(CUDNN) \
-             LEGRDIR=$(CURDIR)/legr $(if $(ARCH),ARCH="$(ARCH)")
+             LEGRDIR=$(CURDIR)/legr $(if $(DN_ARCH),ARCH="$(DN_ARCH)")
 
-.PHONY: all deps help test demo clean distclean bench
+.PHONY: all deps help test demo clean distclean bench gpu-check FORCE
 
 all: darknet
 
 help:
 	@echo "darknet-legr targets:"
 	@echo "  make              install missing packages, fetch+patch Darknet, build ./darknet"
+	@echo "                    (CPU tree: build/darknet; GPU=1: build/darknet-gpu)"
+	@echo "  make GPU=1 CUDNN=1 ARCH=\"-gencode arch=compute_90,code=sm_90\""
+	@echo "                    the CUDA/cuDNN build (CUDA_PATH=/usr/local/cuda by default),"
+	@echo "                    copied to ./darknet; without ARCH: $(DEFAULT_ARCH)"
+	@echo "  make gpu-check    compile build/darknet-gpu/darknet (GPU=1 CUDNN=1) without"
+	@echo "                    touching ./darknet"
 	@echo "  make test         build and run the cmocka test suite (tests/)"
 	@echo "  make demo         run flops/prune on the embedded default model"
-	@echo "  make clean        remove ./darknet and Darknet's objects (keeps the source)"
+	@echo "  make clean        remove ./darknet and both trees' objects (keeps the sources)"
 	@echo "  make distclean    remove build/ entirely"
-	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 GPU=0|1 CUDNN=0|1 ARCH=... MPI=auto|0|1"
+	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 GPU=0|1 CUDNN=0|1 ARCH=... CUDA_PATH=dir"
+	@echo "           MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
 
 # --- dependencies ---------------------------------------------------------
 $(BUILD)/.deps: scripts/install-deps.sh
@@ -68,23 +88,51 @@ endif
 	touch $@
 
 # --- build ------------------------------------------------------------------
-$(DNDIR)/darknet: $(DNDIR)/.patched $(LEGR_SRC) $(LEGR_HDR)
-	mpi=$(MPI); if [ "$$mpi" = auto ]; then command -v mpicc >/dev/null && mpi=1 || mpi=0; fi; \
+# The flags the tree's objects were built with.  Darknet's Makefile rebuilds
+# nothing when only the flags change, so a change cleans the tree first.
+RESOLVE_MPI = mpi=$(MPI); if [ "$$mpi" = auto ]; then command -v mpicc >/dev/null && mpi=1 || mpi=0; fi
+$(DNDIR)/.config: FORCE | $(DNDIR)/.patched
+	@$(RESOLVE_MPI); config='$(DN_CONFIG)'" MPI=$$mpi"; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$config" ]; then \
+	    echo "$(DNDIR): building with $$config"; \
+	    $(MAKE) -s -C $(DNDIR) clean >/dev/null; \
+	    echo "$$config" > $@; \
+	fi
+
+# .ldflags-mpi: what the tests link with besides libdarknet.a
+$(DNDIR)/darknet: $(DNDIR)/.patched $(DNDIR)/.config $(LEGR_SRC) $(LEGR_HDR)
+	$(RESOLVE_MPI); \
 	if [ $$mpi = 1 ]; then mpicc --showme:link > $(DNDIR)/.ldflags-mpi; else : > $(DNDIR)/.ldflags-mpi; fi; \
 	$(MAKE) -C $(DNDIR) -j$(JOBS) $(DN_FLAGS) MPI=$$mpi
 
-darknet: $(DNDIR)/darknet
-	cp $< $@.tmp && mv -f $@.tmp $@
+# ./darknet is the binary of the tree asked for (copied again after a build of
+# the other tree).
+darknet: $(DNDIR)/darknet FORCE
+	@cmp -s $< $@ || { echo "cp $< $@"; cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(DNLIB): $(DNDIR)/darknet
 
+# Compiles and links the GPU tree only; ./darknet stays as it is.
+gpu-check:
+	$(MAKE) GPU=1 CUDNN=1 $(BUILD)/darknet-gpu/darknet
+
+FORCE:
+
 clean:
 	rm -f darknet
-	-$(MAKE) -C $(DNDIR) clean >/dev/null 2>&1
+	for d in $(BUILD)/darknet $(BUILD)/darknet-gpu; do \
+	    if [ -d $$d ]; then $(MAKE) -s -C $$d clean >/dev/null 2>&1; rm -f $$d/.config; fi; \
+	done
 	rm -rf $(BUILD)/tests
 
 distclean:
 	rm -rf $(BUILD) darknet
+
+ifeq ($(GPU),1)
+ifneq ($(filter test test-build $(BUILD)/tests/%,$(MAKECMDGOALS)),)
+$(error the tests build against the CPU tree: run make test without GPU=1)
+endif
+endif
 
 include tests/tests.mk
 

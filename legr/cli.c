@@ -550,6 +550,9 @@ static void cmd_search(int argc, char **argv)
     eo.mutate = find_float_arg(argc, argv, "-mutate", .1f);
     eo.seed = (uint64_t)find_int_arg(argc, argv, "-seed", 1);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef GPU
+    if (gpu_index >= 0) ncpu = 1;   /* one process drives the GPU */
+#endif
     eo.batch = find_int_arg(argc, argv, "-workers", ncpu > 0 ? (int)ncpu : 1);
     char *fitness = find_char_arg(argc, argv, "-fitness", 0);
     int val_n = find_int_arg(argc, argv, "-val", 500);
@@ -648,6 +651,11 @@ static void cmd_search(int argc, char **argv)
     fc.workdir = workdir;
     fc.seed = eo.seed;
     fc.workers = eo.batch;
+#ifdef GPU
+    /* a forked child cannot use its parent's CUDA context: with a GPU the
+     * candidates of a batch are evaluated one after another, in this process */
+    if (gpu_index >= 0) fc.workers = 1;
+#endif
     if (mpi_rank > 0) {                 /* an evaluator: no files, no output */
         int rc = legr_mpi_serve(&fc, err, sizeof err);
         rmdir(workdir);
@@ -658,9 +666,8 @@ static void cmd_search(int argc, char **argv)
 
     legr_evo e;
     if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
-    fc.index = e.done;
     if (resume && legr_evo_load(&e, ckpt, settings, err, sizeof err) != 0) die(err);
-
+    fc.index = e.done;
 
     search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph,
                         what_time_is_it_now(), e.done, NULL };
@@ -673,6 +680,10 @@ static void cmd_search(int argc, char **argv)
     printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), %d %s, seed %llu%s\n",
            legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample, eo.batch,
            use_mpi ? "MPI evaluator ranks" : "workers", (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
+#ifdef GPU
+    if (gpu_index >= 0 && eo.batch > 1 && !use_mpi)
+        printf("GPU %d: the %d candidates of each batch are evaluated one after another\n", gpu_index, eo.batch);
+#endif
     printf("fitness: %s on %d validation images; ranking -> %s (checkpoint %s, log %s)\n",
            kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss", vs.n_images,
            rank, ckpt, csv);
@@ -727,6 +738,9 @@ static void cmd_init(int argc, char **argv)
         int n = l->type == BATCHNORM ? l->c : l->type == CONNECTED ? l->outputs : l->n;
         if (l->rolling_variance)
             for (int j = 0; j < n; ++j) l->rolling_variance[j] = 1;
+#ifdef GPU
+        legr_push_layer(l);     /* save_weights pulls the device copies */
+#endif
     }
     char *tmp;
     FILE *fp = legr_open_temp(pos[1], &tmp, err, sizeof err);    /* checks we can write */

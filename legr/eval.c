@@ -4,6 +4,9 @@
  * from ap.c, training-mode forwards for the loss and BN re-estimation. */
 #include "eval.h"
 #include "util.h"
+#ifdef GPU
+#include "blas.h"
+#endif
 
 #include <errno.h>
 #include <stdlib.h>
@@ -306,6 +309,36 @@ int legr_evaluate(network *net, const legr_valset *vs, float thresh, float iou,
 
 /* --- training-mode forwards: loss and BN statistics ---------------------- */
 
+#ifdef GPU
+/* With a GPU the forwards run on the device: its BN statistics are the ones
+ * in use (fine-tuning updated them there), and a training-mode forward moves
+ * its rolling averages.  These copy them between host and device. */
+static void pull_rolling(layer *l)
+{
+    cuda_pull_array(l->rolling_mean_gpu, l->rolling_mean, l->out_c);
+    cuda_pull_array(l->rolling_variance_gpu, l->rolling_variance, l->out_c);
+}
+
+static void push_rolling(layer *l)
+{
+    cuda_push_array(l->rolling_mean_gpu, l->rolling_mean, l->out_c);
+    cuda_push_array(l->rolling_variance_gpu, l->rolling_variance, l->out_c);
+}
+
+/* The last forward's batch mean and variance of layer l's input to BN
+ * (x_gpu), into l->mean and l->variance, as the CPU forward defines them
+ * (Darknet's fast_mean/variance kernels: variance over batch*spatial - 1;
+ * with cuDNN, l->variance_gpu would hold an inverse deviation instead). */
+static void pull_batch_stats(layer *l)
+{
+    int spatial = l->out_h * l->out_w;
+    fast_mean_gpu(l->x_gpu, l->batch, l->out_c, spatial, l->mean_gpu);
+    fast_variance_gpu(l->x_gpu, l->mean_gpu, l->batch, l->out_c, spatial, l->variance_gpu);
+    cuda_pull_array(l->mean_gpu, l->mean, l->out_c);
+    cuda_pull_array(l->variance_gpu, l->variance, l->out_c);
+}
+#endif
+
 typedef struct { float *prob, *scale; float *mean, *var; } saved_state;
 
 /* Disables dropout and saves BN rolling statistics before training-mode
@@ -325,6 +358,9 @@ static saved_state *save_state(network *net)
         }
         if (l->rolling_mean && l->mean) {     /* BN convs and [batchnorm] layers */
             int c = l->out_c;
+#ifdef GPU
+            if (net->gpu_index >= 0) pull_rolling(l);
+#endif
             s[i].mean = malloc(c * sizeof(float));
             s[i].var = malloc(c * sizeof(float));
             memcpy(s[i].mean, l->rolling_mean, c * sizeof(float));
@@ -342,6 +378,9 @@ static void restore_state(network *net, saved_state *s, int restore_bn)
         if (s[i].mean && restore_bn) {
             memcpy(l->rolling_mean, s[i].mean, l->out_c * sizeof(float));
             memcpy(l->rolling_variance, s[i].var, l->out_c * sizeof(float));
+#ifdef GPU
+            if (net->gpu_index >= 0) push_rolling(l);
+#endif
         }
         free(s[i].prob); free(s[i].scale); free(s[i].mean); free(s[i].var);
     }
@@ -425,6 +464,9 @@ void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches)
         for (int i = 0; i < net->n; ++i) {
             if (!mean[i]) continue;
             layer *l = &net->layers[i];
+#ifdef GPU
+            if (net->gpu_index >= 0) pull_batch_stats(l);
+#endif
             for (int c = 0; c < l->out_c; ++c) {
                 mean[i][c] += l->mean[c];
                 var[i][c] += l->variance[c];
@@ -439,6 +481,9 @@ void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches)
             l->rolling_mean[c] = mean[i][c] / n_batches;
             l->rolling_variance[c] = var[i][c] / n_batches;
         }
+#ifdef GPU
+        if (net->gpu_index >= 0) push_rolling(l);
+#endif
         free(mean[i]);
         free(var[i]);
     }

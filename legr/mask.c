@@ -3,6 +3,9 @@
  * keep, and which ones. */
 #include "mask.h"
 #include "util.h"
+#ifdef GPU
+#include "weights.h"
+#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,5 +77,8 @@ void legr_mask_zero_network(network *net, const legr_graph *g, const legr_mask *
                 if (!m->keep[gk][j]) zero_filter(l, base + j);
             base += g->groups[gk].n;
         }
+#ifdef GPU
+        legr_push_layer(l);
+#endif
     }
 }

@@ -85,6 +85,16 @@ static int read_header(FILE *fp, const char *path, legr_weights *w, char *err, s
     return 0;
 }
 
+#ifdef GPU
+void legr_push_layer(const layer *l)
+{
+    if (gpu_index < 0) return;
+    if (l->type == CONVOLUTIONAL) push_convolutional_layer(*l);
+    if (l->type == CONNECTED) push_connected_layer(*l);
+    if (l->type == BATCHNORM) push_batchnorm_layer(*l);
+}
+#endif
+
 /* Copies the floats of layer i from w into the network's own buffers. */
 static void apply_layer(layer *l, const float *src)
 {
@@ -157,12 +167,7 @@ int legr_weights_read(const char *path, const network *net, legr_weights *w,
         apply_layer(&net->layers[i], w->data + off);
         off += legr_layer_weight_floats(net, i, NULL, 0);
 #ifdef GPU
-        if (gpu_index >= 0) {   /* GPU builds compute from device copies */
-            layer *l = &net->layers[i];
-            if (l->type == CONVOLUTIONAL) push_convolutional_layer(*l);
-            if (l->type == CONNECTED) push_connected_layer(*l);
-            if (l->type == BATCHNORM) push_batchnorm_layer(*l);
-        }
+        legr_push_layer(&net->layers[i]);
 #endif
     }
     w->offset[net->n] = off;

@@ -33,4 +33,10 @@ void legr_weights_free(legr_weights *w);
 /* Writes a 0.2.0 header with seen = 0 to an open file.  Returns 0 or -1. */
 int legr_weights_write_header(FILE *fp);
 
+#ifdef GPU
+/* GPU builds with a GPU (gpu_index >= 0) compute from the device copies:
+ * pushes layer l's host weights and BN statistics after legr changed them. */
+void legr_push_layer(const layer *l);
+#endif
+
 #endif

@@ -1,7 +1,8 @@
 /* test_workers.c: the real `legr search` on the embedded default detector,
  * evaluated in parallel: the same seed and -workers 2 give the same ranking
  * twice, `mpirun -np 3 ... -mpi` (rank 0 drives, two evaluator ranks, over
- * loopback) gives exactly the ranking and fitness log of -workers 2, and the
+ * loopback) gives exactly the ranking and fitness log of -workers 2, a search
+ * resumed from its checkpoint ends as an uninterrupted one, and the
  * -mpi misuses fail with one clear line.  A tiny search (4 candidates, tau 2,
  * 20 validation images) keeps each run to seconds. */
 #include "testutil.h"
@@ -12,7 +13,7 @@ static char *g_dir;
 
 static const char *SEARCH =
     "%s legr search cfg/fashion-det.cfg models/fashion-det.weights "
-    "-data data/fashion-det/fashion-det.data -evals 4 -pool 2 -sample 2 -tau 2 "
+    "-data data/fashion-det/fashion-det.data -pool 2 -sample 2 -tau 2 "
     "-val 20 -bn-images 0 -seed 7 -out %s/%s.ranking %s";
 
 /* Open MPI refuses root unless told, and wants --oversubscribe for more ranks
@@ -45,11 +46,13 @@ static int teardown(void **state)
 static void search(const char *prefix, const char *name, const char *extra,
                    char **ranking, char **log)
 {
-    char *cmd = tu_fmt(SEARCH, prefix, g_dir, name, extra);
+    char *all = tu_fmt("%s -evals 4", extra);
+    char *cmd = tu_fmt(SEARCH, prefix, g_dir, name, all);
     char *out = NULL, *err = NULL;
     int rc = tu_run(cmd, &out, &err);
     if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
     assert_non_null(strstr(out, "[   4/4] fitness"));
+    free(all);
     char *path = tu_fmt("%s/%s.ranking", g_dir, name);
     *ranking = tu_read_file(path, NULL);
     assert_non_null(*ranking);
@@ -108,6 +111,24 @@ static void test_mpi_equals_workers(void **state)
     free(rw); free(lw); free(rm); free(lm);
 }
 
+/* A search stopped after 2 candidates and resumed to 4 equals one run of 4
+ * (the resumed candidates are numbered, and so seeded, as in the full run). */
+static void test_resume_real_search(void **state)
+{
+    char *r1, *l1, *r2, *l2;
+    search("./darknet", "full", "-workers 2", &r1, &l1);
+    char *cmd = tu_fmt(SEARCH, "./darknet", g_dir, "part", "-workers 2 -evals 2");
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(cmd, &out, &err);
+    if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
+    assert_null(strstr(out, "[   3/"));
+    search("./darknet", "part", "-workers 2 -resume", &r2, &l2);
+    assert_string_equal(l1, l2);
+    assert_string_equal(r1, r2);
+    free(cmd); free(out); free(err);
+    free(r1); free(l1); free(r2); free(l2);
+}
+
 /* -mpi alone (one rank) and -mpi with -workers fail with one legr: line. */
 static void test_mpi_misuse(void **state)
 {
@@ -116,7 +137,9 @@ static void test_mpi_misuse(void **state)
         { "-mpi -workers 2", "exclude each other" },
     };
     for (int i = 0; i < 2; ++i) {
-        char *cmd = tu_fmt(SEARCH, "./darknet", g_dir, "bad", cases[i][0]);
+        char *args = tu_fmt("%s -evals 4", cases[i][0]);
+        char *cmd = tu_fmt(SEARCH, "./darknet", g_dir, "bad", args);
+        free(args);
         char *out = NULL, *err = NULL, *line = NULL;
         int rc = tu_run(cmd, &out, &err);
         int n = tu_count_lines_with_prefix(err, "legr:", &line);
@@ -137,6 +160,7 @@ int main(void)
     tu_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workers_reproducible),
+        cmocka_unit_test(test_resume_real_search),
         cmocka_unit_test(test_mpi_equals_workers),
         cmocka_unit_test(test_mpi_misuse),
     };
