@@ -16,6 +16,7 @@ DNDIR           := $(BUILD)/darknet
 DARKNET_SRC     ?=
 OPENCV          ?= 1
 BLAS            ?= 1
+BLASIMPL        ?= onednn
 GPU             ?= 0
 CUDNN           ?= 0
 ARCH            ?=
@@ -26,7 +27,7 @@ LEGR_HDR  := $(wildcard legr/*.h)
 PATCHES   := $(addprefix patches/,$(shell cat patches/series))
 DNLIB     := $(DNDIR)/libdarknet.a
 
-DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) GPU=$(GPU) CUDNN=$(CUDNN) \
+DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN) \
              LEGRDIR=$(CURDIR)/legr $(if $(ARCH),ARCH="$(ARCH)")
 
 .PHONY: all deps help test demo clean distclean bench
@@ -40,7 +41,8 @@ help:
 	@echo "  make demo         run flops/prune on the embedded default model"
 	@echo "  make clean        remove ./darknet and Darknet's objects (keeps the source)"
 	@echo "  make distclean    remove build/ entirely"
-	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 GPU=0|1 CUDNN=0|1 ARCH=..."
+	@echo "  make bench        time ./darknet against stock /usr/bin/darknet (one thread)"
+	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1 ARCH=..."
 
 # --- dependencies ---------------------------------------------------------
 $(BUILD)/.deps: scripts/install-deps.sh

@@ -2,6 +2,7 @@
 #include "fitness.h"
 #include "surgery.h"
 #include "util.h"
+#include "gemm.h"
 
 #include <errno.h>
 #include <math.h>
@@ -75,9 +76,6 @@ typedef struct {
     char err[256];
 } worker_result;
 
-/* BLAS threads per process; OpenBLAS's setter when it is linked. */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-
 static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
                           double *fitness, char *err, size_t errlen)
 {
@@ -93,7 +91,9 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
         if (pid[i] < 0) { rc = legr_fail(err, errlen, "fork: %s", strerror(errno)); close(p[0]); close(p[1]); break; }
         if (pid[i] == 0) {                      /* worker */
             close(p[0]);
-            if (openblas_set_num_threads) openblas_set_num_threads(1);
+            /* one BLAS thread each (with more, oneDNN's OpenMP would hang
+             * in a child forked after the parent ran a parallel region) */
+            gemm_cpu_set_threads(1);
             worker_result r = {0};
             legr_fitness_ctx mine = *c;
             mine.t_prune = mine.t_finetune = mine.t_bn = mine.t_eval = 0;

@@ -28,8 +28,11 @@ STOCK_DNDIR  := /usr/lib/darknet
 TEST_CC      ?= cc
 TEST_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                 -Wno-unused-result -Wno-missing-field-initializers
-TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS)
-TEST_LIBS    := $(DNLIB) -lcmocka -lopenblas \
+TEST_BLASSYM := $(if $(filter onednn,$(BLASIMPL)),dnnl_sgemm,cblas_sgemm)
+TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS) \
+                -DTEST_BLAS_SYMBOL='"$(TEST_BLASSYM)"'
+TEST_BLASLIB := $(if $(filter 1,$(BLAS)),$(if $(filter onednn,$(BLASIMPL)),-ldnnl -lgomp,-lopenblas))
+TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) \
                 $(shell pkg-config --libs opencv4 2>/dev/null) \
                 -lstdc++ -lm -pthread
 
