@@ -34,7 +34,7 @@ TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(B
 TEST_BLASLIB := $(if $(filter 1,$(BLAS)),$(if $(filter onednn,$(BLASIMPL)),-ldnnl -lgomp,-lopenblas))
 TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) \
                 $(shell pkg-config --libs opencv4 2>/dev/null) \
-                -lstdc++ -lm -pthread
+                -lstdc++ -lm -ldl -pthread
 
 .PHONY: test test-build
 
