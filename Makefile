@@ -89,5 +89,9 @@ include tests/tests.mk
 demo: darknet
 	./scripts/demo.sh
 
-bench: darknet
+# each kernel patch against stock's own function (dlopen of its libdarknet.so)
+$(BUILD)/bench-kernels: scripts/bench-kernels.c $(DNLIB)
+	$(TEST_CC) -O2 -Wall $(TEST_INC) $< -o $@ $(TEST_LIBS)
+
+bench: darknet $(BUILD)/bench-kernels
 	./scripts/bench-speed.sh

@@ -17,7 +17,9 @@
 # (c) where our time goes: perf's share of samples in the GEMM (oneDNN's JIT
 #     kernels and libdnnl, or the cblas library, or Darknet's gemm_*) and the
 #     largest other functions, for (a) and (b);
-# (d) one search candidate evaluation: TODO (see bench_search below).
+# (d) one search candidate evaluation: TODO (see bench_search below);
+# (e) each kernel patch against the same function of stock's libdarknet.so
+#     (build/bench-kernels, from scripts/bench-kernels.c).
 #
 # The machine's BLAS environment is used as found (OPENBLAS_CORETYPE etc. are
 # never changed); one thread means OMP_NUM_THREADS=1 (oneDNN runs on OpenMP)
@@ -37,6 +39,7 @@ fwd_cfg=/usr/share/darknet/cfg/yolov3-tiny.cfg
 cd "$here"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/legr-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+: > "$tmp/summary"
 
 one() { env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$@"; }
 gflops() { "$ours" legr flops "$1" 2>/dev/null | awk '/^Floating Point Operations: [0-9]+$/ {print $4}'; }
@@ -61,6 +64,7 @@ fo=$(cut -d' ' -f2 "$tmp/fwd" | sort -g | head -1)
 awk -v s="$fs" -v o="$fo" -v f="$fwd_flops" 'BEGIN {
     printf "  best: stock %.4f s (%.1f GFLOPS), ours %.4f s (%.1f GFLOPS): ours is %.2fx stock\n",
            s, f / s / 1e9, o, f / o / 1e9, s / o }'
+awk -v s="$fs" -v o="$fo" 'BEGIN {printf "forward yolov3-tiny 416: %.2fx\n", s / o}' >> "$tmp/summary"
 a=$(env "$ours" speed "$fwd_cfg" "$tics" 2>/dev/null | awk '/sec\/eval/ {print $2}')
 awk -v s="$fs" -v o="$a" -v n="$(nproc)" -v t="${OMP_NUM_THREADS:-}" 'BEGIN {
     printf "  information: ours with the threads OpenMP gives it (OMP_NUM_THREADS=%s, %d cores): %.4f s, %.2fx stock at one thread\n",
@@ -101,6 +105,8 @@ train_row() {
         printf "  median: stock %.3f s (%.1f GFLOPS), ours %.3f s (%.1f GFLOPS): ours is %.2fx stock\n",
                s, g / s, o, g / o, s / o
         printf "  (GFLOPS counted as 3 x forward FLOPs x batch: forward, weight and input gradients)\n" }'
+    awk -v s="$ms" -v o="$mo" -v n="$(basename "$cfg" .cfg)" \
+        'BEGIN {printf "training iteration %s: %.2fx\n", n, s / o}' >> "$tmp/summary"
     echo
 }
 
@@ -191,3 +197,16 @@ bench_search() {
     echo "(d) one search candidate evaluation: TODO (not measured yet)"
 }
 bench_search
+echo
+
+# --- (e) each kernel patch against stock's own function ------------------------
+echo "(e) the kernel patches: ours against the same function of stock's libdarknet.so, best of 5"
+if [ -x "$here/build/bench-kernels" ]; then
+    one "$here/build/bench-kernels" 5
+else
+    echo "  build/bench-kernels missing (make bench builds it): skipped"
+fi
+echo
+
+echo "summary, ours against stock at one thread in this run (the issue's targets: forward >= 5x, training >= 4x):"
+sed 's/^/  /' "$tmp/summary"
