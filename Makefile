@@ -23,6 +23,7 @@ DNDIR           := $(BUILD)/darknet$(if $(filter 1,$(GPU)),-gpu)
 DARKNET_SRC     ?=
 OPENCV          ?= 1
 BLAS            ?= 1
+BLASIMPL        ?= onednn
 GPU             ?= 0
 CUDNN           ?= 0
 ARCH            ?=
@@ -40,8 +41,8 @@ PATCHES   := $(addprefix patches/,$(shell cat patches/series))
 DNLIB     := $(DNDIR)/libdarknet.a
 
 DN_ARCH   := $(if $(filter 1,$(GPU)),$(or $(ARCH),$(DEFAULT_ARCH)))
-DN_CONFIG := OPENCV=$(OPENCV) BLAS=$(BLAS) GPU=$(GPU) CUDNN=$(CUDNN)$(if $(DN_ARCH), ARCH=$(DN_ARCH))
-DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) GPU=$(GPU) CUDNN=$(CUDNN) \
+DN_CONFIG := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN)$(if $(DN_ARCH), ARCH=$(DN_ARCH))
+DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN) \
              LEGRDIR=$(CURDIR)/legr $(if $(DN_ARCH),ARCH="$(DN_ARCH)")
 
 .PHONY: all deps help test demo clean distclean bench gpu-check FORCE
@@ -61,8 +62,9 @@ help:
 	@echo "  make demo         run flops/prune on the embedded default model"
 	@echo "  make clean        remove ./darknet and both trees' objects (keeps the sources)"
 	@echo "  make distclean    remove build/ entirely"
-	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 GPU=0|1 CUDNN=0|1 ARCH=... CUDA_PATH=dir"
-	@echo "           MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
+	@echo "  make bench        time ./darknet against stock /usr/bin/darknet (one thread)"
+	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1"
+	@echo "           ARCH=... CUDA_PATH=dir MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
 
 # --- dependencies ---------------------------------------------------------
 $(BUILD)/.deps: scripts/install-deps.sh
@@ -139,5 +141,9 @@ include tests/tests.mk
 demo: darknet
 	./scripts/demo.sh
 
-bench: darknet
+# each kernel patch against stock's own function (dlopen of its libdarknet.so)
+$(BUILD)/bench-kernels: scripts/bench-kernels.c $(DNLIB)
+	$(TEST_CC) -O2 -Wall $(TEST_INC) $< -o $@ $(TEST_LIBS)
+
+bench: darknet $(BUILD)/bench-kernels
 	./scripts/bench-speed.sh

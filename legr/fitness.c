@@ -2,6 +2,7 @@
 #include "fitness.h"
 #include "surgery.h"
 #include "util.h"
+#include "gemm.h"
 
 #include <errno.h>
 #include <math.h>
@@ -67,13 +68,12 @@ static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, dou
     return rc;
 }
 
-/* BLAS threads per process; OpenBLAS's setter when it is linked. */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-
 void legr_fitness_work(const legr_fitness_ctx *c, const legr_affine *a, int index,
                        legr_fitness_result *r)
 {
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    /* one BLAS thread (with more, oneDNN's OpenMP would hang in a child
+     * forked after the parent ran a parallel region) */
+    gemm_cpu_set_threads(1);
     memset(r, 0, sizeof *r);
     legr_fitness_ctx mine = *c;
     mine.t_prune = mine.t_finetune = mine.t_bn = mine.t_eval = 0;

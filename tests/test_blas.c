@@ -1,6 +1,6 @@
-/* test_blas.c: our libdarknet's gemm_cpu (cblas_sgemm when built with
- * BLAS=1, patches/gemm-cpu-use-cblas.patch) computes what stock Darknet
- * computes.
+/* test_blas.c: our libdarknet's gemm_cpu (oneDNN's dnnl_sgemm when built
+ * with BLAS=1, patches/gemm-cpu-use-onednn.patch; cblas_sgemm with
+ * BLASIMPL=openblas) computes what stock Darknet computes.
  *
  * gemm_cpu against a plain triple loop for all four transpose combinations,
  * with alpha/beta and leading dimensions larger than the matrices; then whole
@@ -20,18 +20,28 @@
 #ifndef TEST_BLAS
 #define TEST_BLAS 1
 #endif
+#ifndef TEST_BLAS_SYMBOL
+#define TEST_BLAS_SYMBOL "dnnl_sgemm"
+#endif
 
-static void test_linked_with_cblas(void **state)
+static void test_linked_with_blas(void **state)
 {
     char *out = NULL;
-    int rc = tu_run("nm build/darknet/libdarknet.a 2>/dev/null | grep -c ' U cblas_sgemm$'",
-                    &out, NULL);
+    int rc = tu_run("nm build/darknet/libdarknet.a 2>/dev/null | "
+                    "grep -c ' U \\(dnnl\\|cblas\\)_sgemm$'", &out, NULL);
     int refs = atoi(out);
-    printf("  libdarknet.a references cblas_sgemm %d time(s); built with BLAS=%d\n", refs,
-           TEST_BLAS);
-    if (TEST_BLAS) assert_true(rc == 0 && refs > 0);
+    char *cmd = tu_fmt("nm build/darknet/libdarknet.a 2>/dev/null | grep -c ' U %s$'",
+                       TEST_BLAS_SYMBOL);
+    char *out2 = NULL;
+    int rc2 = tu_run(cmd, &out2, NULL);
+    int mine = atoi(out2);
+    printf("  libdarknet.a references a BLAS SGEMM %d time(s), %s %d time(s); built with "
+           "BLAS=%d\n", refs, TEST_BLAS_SYMBOL, mine, TEST_BLAS);
+    if (TEST_BLAS) assert_true(rc == 0 && rc2 == 0 && mine > 0 && mine == refs);
     else assert_int_equal(refs, 0);
+    free(cmd);
     free(out);
+    free(out2);
 }
 
 /* C = alpha * op(A) op(B) + beta * C, the plain way, in double. */
@@ -124,7 +134,7 @@ int main(void)
 {
     tu_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linked_with_cblas),
+        cmocka_unit_test(test_linked_with_blas),
         cmocka_unit_test(test_gemm_matches_reference),
         cmocka_unit_test(test_yolov3_tiny_416),
         cmocka_unit_test(test_tiny_darknet_zoo),

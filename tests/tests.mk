@@ -28,13 +28,16 @@ STOCK_DNDIR  := /usr/lib/darknet
 TEST_CC      ?= cc
 TEST_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                 -Wno-unused-result -Wno-missing-field-initializers
-TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS)
+TEST_BLASSYM := $(if $(filter onednn,$(BLASIMPL)),dnnl_sgemm,cblas_sgemm)
+TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS) \
+                -DTEST_BLAS_SYMBOL='"$(TEST_BLASSYM)"'
+TEST_BLASLIB := $(if $(filter 1,$(BLAS)),$(if $(filter onednn,$(BLASIMPL)),-ldnnl -lgomp,-lopenblas))
 # Expanded by the shell when linking, after `make` has installed packages and
 # recorded whether Darknet was built with MPI.
-TEST_LIBS    := $(DNLIB) -lcmocka -lopenblas \
+TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) \
                 $$(pkg-config --libs opencv4 2>/dev/null) \
                 $$(cat $(DNDIR)/.ldflags-mpi 2>/dev/null) \
-                -lstdc++ -lm -pthread
+                -lstdc++ -lm -ldl -pthread
 
 .PHONY: test test-build
 

@@ -1,0 +1,608 @@
+/* test_kernels.c: the CPU kernel patches compute what stock Darknet
+ * computes, forward and backward.
+ *
+ * The reference is Debian's stock libdarknet.so itself, opened with dlopen
+ * (RTLD_LOCAL | RTLD_DEEPBIND: its functions call each other, never ours).
+ * Both libraries are built from the same darknet.h (checked by test_blas's
+ * builds and by the struct sizes here), so a layer or a network made by one
+ * can be handed to the other's functions.
+ *
+ *  - kernels on seeded random inputs, ours against stock's: im2col_cpu and
+ *    col2im_cpu over a grid of shapes, strides and pads (bit for bit),
+ *    activate_array / gradient_array for every activation (bit for bit but
+ *    logistic, 1e-6), mean_cpu / variance_cpu / normalize_cpu /
+ *    normalize_delta_cpu (1e-5 relative), maxpool forward and backward over
+ *    sizes, strides and pads with tied maxima (outputs and argmax indexes
+ *    bit for bit), a [batchnorm] layer forward and backward in train and
+ *    inference mode, fill_cpu / copy_cpu;
+ *  - one training step of the embedded default models at batch 2
+ *    (cfg/fashion-det.cfg: conv+BN+leaky, maxpool, route, upsample, [yolo];
+ *    cfg/fashion-resnet.cfg: conv+BN+linear, [shortcut], avgpool, softmax)
+ *    through stock's library and ours: forward in train mode (every layer's
+ *    output, the BN rolling statistics), backward (every layer's delta,
+ *    every conv's weight, bias and scale updates), update_network (the
+ *    weights), then a forward in inference mode.  Our layer outputs start
+ *    filled with NaN: a GEMM that added to them instead of overwriting them
+ *    would show.
+ *
+ * Tolerances are relative to the largest magnitude of each array: 1e-5 for
+ * single kernels; through a whole network 2e-3 forward and 5e-3 backward:
+ * float sums taken in another order (oneDNN's GEMM against Darknet's loops)
+ * differ by ~1e-6 relative, but where a leaky unit's input is within that
+ * of 0, its gradient is 1 in one network and 0.1 in the other, and that
+ * difference travels down (seen: 1.4e-3 in fashion-resnet). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "activations.h"
+#include "batchnorm_layer.h"
+#include "blas.h"
+#include "col2im.h"
+#include "im2col.h"
+#include "maxpool_layer.h"
+#include "network.h"
+
+#define STOCK_LIB "/usr/lib/darknet/libdarknet.so"
+
+/* Stock Darknet's functions. */
+static struct {
+    void *h;
+    void (*im2col_cpu)(float *, int, int, int, int, int, int, float *);
+    void (*col2im_cpu)(float *, int, int, int, int, int, int, float *);
+    void (*activate_array)(float *, const int, const ACTIVATION);
+    void (*gradient_array)(const float *, const int, const ACTIVATION, float *);
+    void (*mean_cpu)(float *, int, int, int, float *);
+    void (*variance_cpu)(float *, float *, int, int, int, float *);
+    void (*normalize_cpu)(float *, float *, float *, int, int, int);
+    void (*normalize_delta_cpu)(float *, float *, float *, float *, float *, int, int, int,
+                                float *);
+    void (*fill_cpu)(int, float, float *, int);
+    void (*copy_cpu)(int, float *, int, float *, int);
+    void (*forward_maxpool_layer)(const layer, network);
+    void (*backward_maxpool_layer)(const layer, network);
+    void (*forward_batchnorm_layer)(layer, network);
+    void (*backward_batchnorm_layer)(layer, network);
+    network *(*parse_network_cfg)(char *);
+    void (*load_weights)(network *, char *);
+    void (*set_batch_network)(network *, int);
+    void (*forward_network)(network *);
+    void (*backward_network)(network *);
+    void (*update_network)(network *);
+    void (*free_network)(network *);
+} S;
+
+static int stock_setup(void **state)
+{
+    Dl_info info;
+    S.h = dlopen(STOCK_LIB, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!S.h) {
+        printf("  cannot open stock %s (%s): apt-get install darknet\n", STOCK_LIB, dlerror());
+        return -1;
+    }
+#define SYM(name) do { \
+        *(void **)&S.name = dlsym(S.h, #name); \
+        if (!S.name) { printf("  stock %s has no %s\n", STOCK_LIB, #name); return -1; } \
+    } while (0)
+    SYM(im2col_cpu); SYM(col2im_cpu); SYM(activate_array); SYM(gradient_array);
+    SYM(mean_cpu); SYM(variance_cpu); SYM(normalize_cpu); SYM(normalize_delta_cpu);
+    SYM(fill_cpu); SYM(copy_cpu);
+    SYM(forward_maxpool_layer); SYM(backward_maxpool_layer);
+    SYM(forward_batchnorm_layer); SYM(backward_batchnorm_layer);
+    SYM(parse_network_cfg); SYM(load_weights); SYM(set_batch_network);
+    SYM(forward_network); SYM(backward_network); SYM(update_network); SYM(free_network);
+#undef SYM
+    /* the reference must really be stock's code, not ours */
+    if (!dladdr(*(void **)&S.im2col_cpu, &info) || !strstr(info.dli_fname, "darknet/libdarknet.so") ||
+        *(void **)&S.im2col_cpu == (void *)im2col_cpu) {
+        printf("  dlsym gave something other than stock's im2col_cpu\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int stock_teardown(void **state)
+{
+    if (S.h) dlclose(S.h);
+    return 0;
+}
+
+static unsigned rng = 12345;
+static float frand(float lo, float hi)   /* uniform in [lo, hi) */
+{
+    rng = rng * 1103515245u + 12345u;
+    return lo + (hi - lo) * (float)((rng >> 8) & 0xffffff) / 16777216.0f;
+}
+static float *rand_array(size_t n, float lo, float hi)
+{
+    float *x = malloc(sizeof(float) * (n ? n : 1));
+    size_t i;
+    for (i = 0; i < n; ++i) x[i] = frand(lo, hi);
+    return x;
+}
+static float *dup_array(const float *x, size_t n)
+{
+    float *y = malloc(sizeof(float) * (n ? n : 1));
+    memcpy(y, x, sizeof(float) * n);
+    return y;
+}
+
+/* max |a - b| / max(max |a|, max |b|) (0 when both are all zero; inf when
+ * either has a non-finite value). */
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, m = 0;
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
+        if (fabs(a[i] - b[i]) > d) d = fabs(a[i] - b[i]);
+        if (fabs(a[i]) > m) m = fabs(a[i]);
+        if (fabs(b[i]) > m) m = fabs(b[i]);
+    }
+    return m > 0 ? d / m : d;
+}
+
+/* Fails (printing label) when a and b differ by more than rel; keeps the
+ * largest relative difference seen in *worst. */
+static int check_close(const char *label, const float *a, const float *b, size_t n, double rel,
+                       double *worst)
+{
+    double r = rel_diff(a, b, n);
+    if (worst && r > *worst) *worst = r;
+    if (!(r <= rel)) {
+        printf("  MISMATCH %s: %zu floats differ by %.3g relative (tolerance %.3g)\n", label, n, r,
+               rel);
+        return 0;
+    }
+    return 1;
+}
+/* Equal values (+0 and -0 equal: Darknet is built with -Ofast, which lets
+ * the compiler ignore the sign of zero; NaN equal to NaN). */
+static int check_equal(const char *label, const float *a, const float *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        if (a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))) continue;
+        printf("  MISMATCH %s: [%zu] %.9g != %.9g\n", label, i, a[i], b[i]);
+        return 0;
+    }
+    return 1;
+}
+
+static int check_same(const char *label, const void *a, const void *b, size_t bytes)
+{
+    if (memcmp(a, b, bytes) != 0) {
+        const unsigned *ua = a, *ub = b;
+        size_t i = 0;
+        while (i < bytes / 4 && ua[i] == ub[i]) ++i;
+        printf("  MISMATCH %s: not bit for bit equal (first at word %zu: %08x %g, %08x %g)\n",
+               label, i, ua[i], ((const float *)a)[i], ub[i], ((const float *)b)[i]);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- kernels -------------------------------------------------------------- */
+
+static void test_im2col_col2im(void **state)
+{
+    int c, hw, k, s, p, cases = 0, bad = 0;
+    const int chans[] = {1, 3, 4};
+    const int sizes[][2] = {{1, 1}, {2, 3}, {5, 5}, {7, 4}, {13, 13}, {16, 9}, {32, 32}};
+    for (c = 0; c < 3; ++c) for (hw = 0; hw < 7; ++hw) for (k = 1; k <= 5; ++k)
+    for (s = 1; s <= 3; ++s) for (p = 0; p <= 3; ++p) {
+        int ch = chans[c], h = sizes[hw][0], w = sizes[hw][1];
+        int hc = (h + 2 * p - k) / s + 1, wc = (w + 2 * p - k) / s + 1;
+        size_t ni = (size_t)ch * h * w, nc;
+        float *im, *col_s, *col_o, *acc_s, *acc_o;
+        char label[128];
+        if (h + 2 * p < k || w + 2 * p < k || hc <= 0 || wc <= 0) continue;
+        nc = (size_t)ch * k * k * hc * wc;
+        im = rand_array(ni, -2, 2);
+        col_s = rand_array(nc, 5, 6);             /* garbage: every entry must be written */
+        col_o = rand_array(nc, 7, 8);
+        S.im2col_cpu(im, ch, h, w, k, s, p, col_s);
+        im2col_cpu(im, ch, h, w, k, s, p, col_o);
+        snprintf(label, sizeof label, "im2col c=%d %dx%d k=%d stride=%d pad=%d", ch, h, w, k, s, p);
+        bad += !check_same(label, col_s, col_o, nc * sizeof(float));
+        /* col2im adds into what the image holds */
+        acc_s = rand_array(ni, -1, 1);
+        acc_o = dup_array(acc_s, ni);
+        S.col2im_cpu(col_s, ch, h, w, k, s, p, acc_s);
+        col2im_cpu(col_s, ch, h, w, k, s, p, acc_o);
+        snprintf(label, sizeof label, "col2im c=%d %dx%d k=%d stride=%d pad=%d", ch, h, w, k, s, p);
+        bad += !check_same(label, acc_s, acc_o, ni * sizeof(float));
+        free(im); free(col_s); free(col_o); free(acc_s); free(acc_o);
+        ++cases;
+    }
+    printf("  im2col/col2im: %d shapes, %d mismatches\n", cases, bad);
+    assert_true(cases > 500);
+    assert_int_equal(bad, 0);
+}
+
+static void test_activations(void **state)
+{
+    const int n = 10007;
+    int a, bad = 0;
+    float *x = rand_array(n, -6, 6);
+    x[0] = 0; x[1] = -0.0f; x[2] = 1e-30f; x[3] = -1e-30f;
+    for (a = LOGISTIC; a <= SELU; ++a) {
+        float *ys = dup_array(x, n), *yo = dup_array(x, n);
+        float *ds = rand_array(n, -1, 1), *dd;
+        char label[64];
+        double rel = a == LOGISTIC ? 1e-6 : 0;    /* vectorised exp, reassociated */
+        S.activate_array(ys, n, (ACTIVATION)a);
+        activate_array(yo, n, (ACTIVATION)a);
+        snprintf(label, sizeof label, "activate_array %s", get_activation_string((ACTIVATION)a));
+        bad += !(rel ? check_close(label, ys, yo, n, rel, NULL) : check_equal(label, ys, yo, n));
+        /* gradients are taken of the activated output, as Darknet does */
+        dd = dup_array(ds, n);
+        S.gradient_array(ys, n, (ACTIVATION)a, ds);
+        gradient_array(ys, n, (ACTIVATION)a, dd);
+        snprintf(label, sizeof label, "gradient_array %s", get_activation_string((ACTIVATION)a));
+        bad += !(rel ? check_close(label, ds, dd, n, rel, NULL) : check_equal(label, ds, dd, n));
+        free(ys); free(yo); free(ds); free(dd);
+    }
+    free(x);
+    assert_int_equal(bad, 0);
+}
+
+static void test_batchnorm_kernels(void **state)
+{
+    const int batch = 3, filters = 5, spatial = 1031;
+    const size_t n = (size_t)batch * filters * spatial;
+    int bad = 0;
+    double worst = 0;
+    float *x = rand_array(n, -3, 5);
+    float ms[5], mo[5], vs[5], vo[5], md[5], vd[5];
+    float *xs = dup_array(x, n), *xo = dup_array(x, n);
+    float *d = rand_array(n, -1, 1), *ds = dup_array(d, n), *dd = dup_array(d, n);
+    int i;
+    S.mean_cpu(x, batch, filters, spatial, ms);
+    mean_cpu(x, batch, filters, spatial, mo);
+    bad += !check_close("mean_cpu", ms, mo, filters, 1e-5, &worst);
+    S.variance_cpu(x, ms, batch, filters, spatial, vs);
+    variance_cpu(x, ms, batch, filters, spatial, vo);
+    bad += !check_close("variance_cpu", vs, vo, filters, 1e-5, &worst);
+    S.normalize_cpu(xs, ms, vs, batch, filters, spatial);
+    normalize_cpu(xo, ms, vs, batch, filters, spatial);
+    bad += !check_close("normalize_cpu", xs, xo, n, 1e-5, &worst);
+    for (i = 0; i < filters; ++i) { md[i] = frand(-1, 1); vd[i] = frand(-1, 1); }
+    S.normalize_delta_cpu(x, ms, vs, md, vd, batch, filters, spatial, ds);
+    normalize_delta_cpu(x, ms, vs, md, vd, batch, filters, spatial, dd);
+    bad += !check_close("normalize_delta_cpu", ds, dd, n, 1e-5, &worst);
+    printf("  mean/variance/normalize/normalize_delta: largest relative difference %.3g\n", worst);
+    free(x); free(xs); free(xo); free(d); free(ds); free(dd);
+    assert_int_equal(bad, 0);
+}
+
+static void test_maxpool(void **state)
+{
+    int size, stride, pad, hw, cases = 0, bad = 0;
+    const int dims[][2] = {{1, 1}, {4, 4}, {5, 7}, {13, 13}, {16, 10}};
+    for (size = 1; size <= 3; ++size) for (stride = 1; stride <= 3; ++stride)
+    for (pad = 0; pad <= size + 1; ++pad) for (hw = 0; hw < 5; ++hw) {
+        const int batch = 2, c = 3, h = dims[hw][0], w = dims[hw][1];
+        maxpool_layer l;
+        network net = {0};
+        size_t ni = (size_t)batch * c * h * w, no, i;
+        float *out_s, *in_delta_s, *in_delta_o;
+        int *idx_s;
+        char label[128];
+        if ((h + pad - size) / stride + 1 <= 0 || (w + pad - size) / stride + 1 <= 0) continue;
+        tu_quiet_begin();
+        l = make_maxpool_layer(batch, h, w, c, size, stride, pad);
+        tu_quiet_end();
+        if (l.out_w <= 0 || l.out_h <= 0) { free_layer(l); continue; }
+        no = (size_t)l.outputs * batch;
+        /* a coarse grid of values: many tied maxima (the first one wins) */
+        net.input = malloc(sizeof(float) * ni);
+        for (i = 0; i < ni; ++i) net.input[i] = floorf(frand(-4, 4));
+        S.forward_maxpool_layer(l, net);
+        out_s = dup_array(l.output, no);
+        idx_s = malloc(sizeof(int) * no);
+        memcpy(idx_s, l.indexes, sizeof(int) * no);
+        for (i = 0; i < no; ++i) { l.output[i] = NAN; l.indexes[i] = -7; }
+        forward_maxpool_layer(l, net);
+        snprintf(label, sizeof label, "maxpool size=%d stride=%d pad=%d %dx%d", size, stride, pad, h, w);
+        bad += !check_same(label, out_s, l.output, no * sizeof(float));
+        bad += !check_same(label, idx_s, l.indexes, no * sizeof(int));
+        /* backward (unpatched, but it follows the indexes); not where a
+         * window lies wholly in the padding (index -1: Darknet would write
+         * before the array) */
+        for (i = 0; i < no && idx_s[i] >= 0; ++i) {}
+        if (i < no) goto next;
+        for (i = 0; i < no; ++i) l.delta[i] = frand(-1, 1);
+        in_delta_s = calloc(ni, sizeof(float));
+        in_delta_o = calloc(ni, sizeof(float));
+        net.delta = in_delta_s;
+        memcpy(l.indexes, idx_s, sizeof(int) * no);
+        S.backward_maxpool_layer(l, net);
+        net.delta = in_delta_o;
+        backward_maxpool_layer(l, net);
+        bad += !check_same(label, in_delta_s, in_delta_o, ni * sizeof(float));
+        free(in_delta_s); free(in_delta_o);
+    next:
+        free(net.input); free(out_s); free(idx_s);
+        free_layer(l);
+        ++cases;
+    }
+    printf("  maxpool: %d shapes, %d mismatches\n", cases, bad);
+    assert_true(cases > 100);
+    assert_int_equal(bad, 0);
+}
+
+/* A [batchnorm] layer (forward_batchnorm_layer, no activation), train and
+ * inference mode, forward and backward. */
+static void test_batchnorm_layer(void **state)
+{
+    int train, bad = 0;
+    double worst = 0;
+    for (train = 0; train <= 1; ++train) {
+        const int batch = 2, w = 9, h = 7, c = 6;
+        layer ls, lo;
+        network net = {0};
+        size_t n = (size_t)batch * w * h * c, i;
+        float *din, *din_s, *din_o;
+        tu_quiet_begin();
+        ls = make_batchnorm_layer(batch, w, h, c);
+        lo = make_batchnorm_layer(batch, w, h, c);
+        tu_quiet_end();
+        /* what Darknet's CPU [batchnorm] layer uses but make_batchnorm_layer
+         * does not allocate (it only works on the GPU, or inside a conv) */
+        ls.x = calloc(n, sizeof(float)); lo.x = calloc(n, sizeof(float));
+        ls.x_norm = calloc(n, sizeof(float)); lo.x_norm = calloc(n, sizeof(float));
+        ls.mean_delta = calloc(c, sizeof(float)); lo.mean_delta = calloc(c, sizeof(float));
+        ls.variance_delta = calloc(c, sizeof(float)); lo.variance_delta = calloc(c, sizeof(float));
+        for (i = 0; i < (size_t)c; ++i) {
+            ls.scales[i] = lo.scales[i] = frand(0.5, 1.5);
+            ls.biases[i] = lo.biases[i] = frand(-0.5, 0.5);
+            ls.rolling_mean[i] = lo.rolling_mean[i] = frand(-1, 1);
+            ls.rolling_variance[i] = lo.rolling_variance[i] = frand(0.5, 2);
+        }
+        net.train = train;
+        net.input = rand_array(n, -2, 3);
+        S.forward_batchnorm_layer(ls, net);
+        forward_batchnorm_layer(lo, net);
+        bad += !check_close("batchnorm output", ls.output, lo.output, n, 1e-5, &worst);
+        bad += !check_close("batchnorm rolling mean", ls.rolling_mean, lo.rolling_mean, c, 1e-5, &worst);
+        bad += !check_close("batchnorm rolling variance", ls.rolling_variance, lo.rolling_variance, c, 1e-5, &worst);
+        din = rand_array(n, -1, 1);
+        memcpy(ls.delta, din, sizeof(float) * n);
+        memcpy(lo.delta, din, sizeof(float) * n);
+        din_s = calloc(n, sizeof(float));
+        din_o = calloc(n, sizeof(float));
+        net.delta = din_s;
+        S.backward_batchnorm_layer(ls, net);
+        net.delta = din_o;
+        backward_batchnorm_layer(lo, net);
+        bad += !check_close("batchnorm input delta", din_s, din_o, n, 1e-5, &worst);
+        bad += !check_close("batchnorm scale updates", ls.scale_updates, lo.scale_updates, c, 1e-5, &worst);
+        bad += !check_close("batchnorm bias updates", ls.bias_updates, lo.bias_updates, c, 1e-5, &worst);
+        free(net.input); free(din); free(din_s); free(din_o);
+        free_layer(ls);
+        free_layer(lo);
+    }
+    printf("  [batchnorm] layer, train and inference: largest relative difference %.3g\n", worst);
+    assert_int_equal(bad, 0);
+}
+
+static void test_fill_copy(void **state)
+{
+    const int n = 1001;
+    int inc, bad = 0;
+    for (inc = 1; inc <= 2; ++inc) {
+        const float alphas[] = {0.0f, -0.0f, 3.5f};
+        int a;
+        for (a = 0; a < 3; ++a) {
+            float *xs = rand_array(n * inc, -1, 1), *xo = dup_array(xs, n * inc);
+            S.fill_cpu(n, alphas[a], xs, inc);
+            fill_cpu(n, alphas[a], xo, inc);
+            bad += !check_equal("fill_cpu", xs, xo, n * inc);
+            free(xs); free(xo);
+        }
+        {
+            float *x = rand_array(n * inc, -1, 1);
+            float *ys = rand_array(n * inc, -1, 1), *yo = dup_array(ys, n * inc);
+            S.copy_cpu(n, x, inc, ys, inc);
+            copy_cpu(n, x, inc, yo, inc);
+            bad += !check_equal("copy_cpu", ys, yo, n * inc);
+            free(x); free(ys); free(yo);
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* ---- one training step of whole networks ---------------------------------- */
+
+/* cfg with batch=2 subdivisions=1 in [net] (the rest as it is). */
+static char *cfg_batch2(const char *src, const char *dir)
+{
+    char *dst = tu_path(dir, "net.cfg");
+    size_t len;
+    char *text = tu_read_file(src, &len), *line, *save = NULL;
+    FILE *fp = fopen(dst, "w");
+    int in_net = 0;
+    assert_non_null(text);
+    assert_non_null(fp);
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '[') in_net = strncmp(line, "[net]", 5) == 0;
+        if (in_net && (!strncmp(line, "batch", 5) || !strncmp(line, "subdivisions", 12)) &&
+            strchr(line, '=')) continue;
+        fprintf(fp, "%s\n", line);
+        if (!strncmp(line, "[net]", 5)) fprintf(fp, "batch=2\nsubdivisions=1\n");
+    }
+    fclose(fp);
+    free(text);
+    return dst;
+}
+
+/* Deterministic input and truth, the same for both networks. */
+static void set_input_truth(network *net, int detector)
+{
+    int i, b;
+    for (i = 0; i < net->inputs * net->batch; ++i)
+        net->input[i] = (float)(sin(i * 0.37) * 0.5 + 0.5);
+    memset(net->truth, 0, sizeof(float) * net->truths * net->batch);
+    for (b = 0; b < net->batch; ++b) {
+        float *t = net->truth + b * net->truths;
+        if (detector) {                       /* boxes: x y w h class */
+            const float boxes[3][5] = {{.3f, .4f, .2f, .3f, 2}, {.7f, .6f, .35f, .25f, 7},
+                                       {.5f, .2f, .1f, .12f, (float)b}};
+            memcpy(t, boxes, sizeof boxes);
+        } else {                              /* one-hot class */
+            t[(3 + 5 * b) % net->truths] = 1;
+        }
+    }
+}
+
+static int is_conv(const layer *l)
+{
+    return l->type == CONVOLUTIONAL;
+}
+
+/* Compares every layer's output (and BN rolling statistics) of two
+ * networks; returns the number of mismatches. */
+static int compare_outputs(const char *what, network *s, network *o, double rel, double *worst)
+{
+    int i, bad = 0;
+    for (i = 0; i < o->n; ++i) {
+        layer *ls = &s->layers[i], *lo = &o->layers[i];
+        char label[128];
+        snprintf(label, sizeof label, "%s: layer %d output", what, i);
+        bad += !check_close(label, ls->output, lo->output, (size_t)lo->outputs * lo->batch, rel, worst);
+        if (is_conv(lo) && lo->batch_normalize) {
+            snprintf(label, sizeof label, "%s: layer %d rolling mean", what, i);
+            bad += !check_close(label, ls->rolling_mean, lo->rolling_mean, lo->n, rel, worst);
+            snprintf(label, sizeof label, "%s: layer %d rolling variance", what, i);
+            bad += !check_close(label, ls->rolling_variance, lo->rolling_variance, lo->n, rel, worst);
+        }
+    }
+    return bad;
+}
+
+static void training_step(const char *cfg_src, const char *weights, int detector)
+{
+    char *dir = tu_mkdtemp("kernels-net");
+    char *cfg = cfg_batch2(cfg_src, dir);
+    network *s, *o;
+    int i, bad = 0;
+    double worst_f = 0, worst_b = 0, worst_u = 0, worst_i = 0;
+
+    tu_quiet_begin();
+    s = S.parse_network_cfg(cfg);
+    S.load_weights(s, (char *)weights);
+    o = parse_network_cfg(cfg);
+    load_weights(o, (char *)weights);
+    tu_quiet_end();
+    assert_non_null(s);
+    assert_non_null(o);
+    assert_int_equal(s->n, o->n);
+    assert_int_equal(o->batch, 2);
+
+    /* forward, train mode */
+    set_input_truth(s, detector);
+    set_input_truth(o, detector);
+    for (i = 0; i < o->n; ++i) {
+        layer *lo = &o->layers[i];
+        size_t k;
+        for (k = 0; k < (size_t)lo->outputs * lo->batch; ++k) lo->output[k] = NAN;
+    }
+    s->train = o->train = 1;
+    tu_quiet_begin();                       /* [yolo]'s "Region ..." lines */
+    S.forward_network(s);
+    forward_network(o);
+    tu_quiet_end();
+    bad += compare_outputs("train forward", s, o, 2e-3, &worst_f);
+
+    /* backward */
+    S.backward_network(s);
+    backward_network(o);
+    for (i = 0; i < o->n; ++i) {
+        layer *ls = &s->layers[i], *lo = &o->layers[i];
+        char label[128];
+        if (lo->delta) {
+            snprintf(label, sizeof label, "layer %d delta", i);
+            bad += !check_close(label, ls->delta, lo->delta, (size_t)lo->outputs * lo->batch, 5e-3, &worst_b);
+        }
+        if (!is_conv(lo)) continue;
+        snprintf(label, sizeof label, "layer %d weight updates", i);
+        bad += !check_close(label, ls->weight_updates, lo->weight_updates, lo->nweights, 5e-3, &worst_b);
+        snprintf(label, sizeof label, "layer %d bias updates", i);
+        bad += !check_close(label, ls->bias_updates, lo->bias_updates, lo->n, 5e-3, &worst_b);
+        if (lo->batch_normalize) {
+            snprintf(label, sizeof label, "layer %d scale updates", i);
+            bad += !check_close(label, ls->scale_updates, lo->scale_updates, lo->n, 5e-3, &worst_b);
+        }
+    }
+
+    /* update: the weights (a small constant rate: the cfgs' own rates at the
+     * iteration the weights were saved at would blow a batch of 2 up) */
+    s->policy = o->policy = CONSTANT;
+    s->learning_rate = o->learning_rate = 1e-3f;
+    S.update_network(s);
+    update_network(o);
+    for (i = 0; i < o->n; ++i) {
+        layer *ls = &s->layers[i], *lo = &o->layers[i];
+        char label[128];
+        if (!is_conv(lo)) continue;
+        snprintf(label, sizeof label, "layer %d weights after update", i);
+        bad += !check_close(label, ls->weights, lo->weights, lo->nweights, 5e-3, &worst_u);
+        snprintf(label, sizeof label, "layer %d biases after update", i);
+        bad += !check_close(label, ls->biases, lo->biases, lo->n, 5e-3, &worst_u);
+    }
+
+    /* forward, inference mode (BN with the rolling statistics) */
+    s->train = o->train = 0;
+    S.forward_network(s);
+    forward_network(o);
+    bad += compare_outputs("inference forward", s, o, 2e-3, &worst_i);
+
+    printf("  %s, batch 2, %d layers: largest relative difference: train forward %.3g, "
+           "backward %.3g, updated weights %.3g, inference forward %.3g\n",
+           cfg_src, o->n, worst_f, worst_b, worst_u, worst_i);
+    /* the step did something: some conv got a non-zero weight gradient */
+    {
+        int any = 0;
+        for (i = 0; i < o->n && !any; ++i)
+            if (is_conv(&o->layers[i])) any = tu_max_abs(o->layers[i].weight_updates, o->layers[i].nweights) > 0;
+        assert_true(any);
+    }
+    S.free_network(s);
+    free_network(o);
+    tu_rmtree(dir);
+    free(dir);
+    free(cfg);
+    assert_int_equal(bad, 0);
+}
+
+static void test_training_step_detector(void **state)
+{
+    training_step("cfg/fashion-det.cfg", "models/fashion-det.weights", 1);
+}
+
+static void test_training_step_classifier(void **state)
+{
+    training_step("cfg/fashion-resnet.cfg", "models/fashion-resnet.weights", 0);
+}
+
+int main(void)
+{
+    tu_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_im2col_col2im),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_batchnorm_kernels),
+        cmocka_unit_test(test_maxpool),
+        cmocka_unit_test(test_batchnorm_layer),
+        cmocka_unit_test(test_fill_copy),
+        cmocka_unit_test(test_training_step_detector),
+        cmocka_unit_test(test_training_step_classifier),
+    };
+    return cmocka_run_group_tests_name("kernels", tests, stock_setup, stock_teardown);
+}
