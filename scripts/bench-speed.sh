@@ -17,7 +17,8 @@
 # (c) where our time goes: perf's share of samples in the GEMM (oneDNN's JIT
 #     kernels and libdnnl, or the cblas library, or Darknet's gemm_*) and the
 #     largest other functions, for (a) and (b);
-# (d) one search candidate evaluation: TODO (see bench_search below);
+# (d) one search candidate evaluation (prune, fine-tune, BN, score) against
+#     stock `train` + `valid` doing the same passes on the pruned pair;
 # (e) each kernel patch against the same function of stock's libdarknet.so
 #     (build/bench-kernels, from scripts/bench-kernels.c).
 #
@@ -189,12 +190,59 @@ fi
 echo
 
 # --- (d) one search candidate evaluation ---------------------------------------
-# TODO(search): time one `legr search` candidate evaluation (prune, fine-tune
-# -tau iterations, BN re-estimation, score) on the embedded default models,
-# stock-equivalent vs ours, and print it like the rows above.  Stock Darknet
-# has no search, so the row is ours only (or ours at BLAS=0 as the reference).
+# One candidate of `legr search` (prune the original to 0.3 of its FLOPs in
+# memory, fine-tune TAU iterations, re-estimate BN, score VAL images) against
+# the same work done with stock Darknet's commands on the pruned pair: `train`
+# for TAU iterations and `valid` on the same VAL images (stock has no search;
+# pruning itself has no stock equivalent and counts for ours only).  Ours
+# prints its time split; "overhead" is the share outside Darknet's passes.
+cand_tau=${CAND_TAU:-10}
+cand_val=${CAND_VAL:-100}
+search_row() {   # search_row <label> <detector|classifier> <cfg> <weights> <.data>
+    local label=$1 kind=$2 cfg=$3 weights=$4 data=$5 d="$tmp/$1"
+    mkdir -p "$d/backup" "$d/results"
+    grep -v '^backup' "$data" > "$d/s.data"
+    printf "backup=%s/backup\nresults=%s/results\n" "$d" "$d" >> "$d/s.data"
+    "$ours" legr prune "$cfg" "$weights" 0.3 -ranking l2 -out "$d/p" > /dev/null 2>&1 ||
+        { echo "  ($label) legr prune failed: skipped"; return; }
+    sed -e "s/^max_batches *=.*/max_batches=$cand_tau/" -e "s/^burn_in *=.*/burn_in=0/" "$d/p-30.cfg" > "$d/p.cfg"
+    head -n "$cand_val" "$(sed -n 's/^valid *= *//p' "$data")" > "$d/val.txt"
+    sed -i "s|^valid *=.*|valid=$d/val.txt|" "$d/s.data"
+    echo "($label) one search candidate: $kind, pruned to 0.3, tau $cand_tau, $cand_val validation images, BN on 64 images"
+    local r s o
+    for r in $(seq "$rounds"); do
+        local t0 t1
+        t0=$(date +%s.%N)
+        rm -f "$d/backup/"*
+        one "$stock" "$kind" train "$d/s.data" "$d/p.cfg" "$d/p-30.weights" -clear > /dev/null 2>&1
+        if [ "$kind" = detector ]; then
+            one "$stock" detector valid "$d/s.data" "$d/p.cfg" "$d/p-30.weights" > /dev/null 2>&1
+        else
+            one "$stock" classifier valid "$d/s.data" "$d/p.cfg" "$d/p-30.weights" > /dev/null 2>&1
+        fi
+        t1=$(date +%s.%N)
+        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+        one "$ours" legr search "$cfg" "$weights" -data "$d/s.data" -target 0.3 -tau "$cand_tau" \
+            -val "$cand_val" -bn-images 64 -evals 1 -pool 1 -sample 1 -workers 1 -out "$d/s.ranking" \
+            > "$d/search.out" 2>&1 || { echo "  ours failed: $(tail -n 1 "$d/search.out")"; return; }
+        o=$(awk '/^per candidate:/ {print $4 + $7 + $10 + $13}' "$d/search.out")
+        awk -v r="$r" -v s="$s" -v o="$o" 'BEGIN {printf "  round %d: stock train+valid %.2f s, ours one candidate %.2f s: %.2fx\n", r, s, o, s / o}'
+        echo "$s $o" >> "$d/cand"
+        rm -f "$d/s.ranking"*
+    done
+    sed -n 's/^per candidate: /  ours, time split of the last round: /p' "$d/search.out"
+    awk '/^per candidate:/ {t = $4 + $7 + $10 + $13; printf "  surgery+loading share %.1f%% (the rest is Darknet passes: fine-tuning, BN forward passes, scoring forward + AP)\n", 100 * $4 / t}' "$d/search.out"
+    local ms mo
+    ms=$(cut -d' ' -f1 "$d/cand" | median); mo=$(cut -d' ' -f2 "$d/cand" | median)
+    awk -v s="$ms" -v o="$mo" -v n="$(basename "$cfg" .cfg)" 'BEGIN {
+        printf "  median: stock %.2f s, ours %.2f s: %.2fx\n", s, o, s / o
+        printf "search candidate %s: %.2fx\n", n, s / o >> "'"$tmp/summary"'" }'
+    echo
+}
 bench_search() {
-    echo "(d) one search candidate evaluation: TODO (not measured yet)"
+    [ -f "$det_data" ] && search_row d-det detector cfg/fashion-det.cfg models/fashion-det.weights "$det_data"
+    [ -f "$cls_data" ] && search_row d-cls classifier cfg/fashion-resnet.cfg models/fashion-resnet.weights "$cls_data"
+    return 0
 }
 bench_search
 echo
