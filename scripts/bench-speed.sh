@@ -19,6 +19,7 @@
 #     largest other functions, for (a) and (b);
 # (d) one search candidate evaluation (prune, fine-tune, BN, score) against
 #     stock `train` + `valid` doing the same passes on the pruned pair;
+# (f) search throughput with -workers 1 and 2, and peak memory vs `train`;
 # (e) each kernel patch against the same function of stock's libdarknet.so
 #     (build/bench-kernels, from scripts/bench-kernels.c).
 #
@@ -246,6 +247,54 @@ bench_search() {
 }
 bench_search
 echo
+
+# --- (f) search throughput and memory ---------------------------------------
+# The same short search (WORKER_EVALS candidates, tau 10, 100 validation
+# images) with -workers 1 and -workers 2, and the peak memory of the whole
+# process tree (sum of PSS, so pages the forked workers share with their
+# parent count once), against one `detector train` of the same model.
+# peak_pss <out-file> <command...>: runs it, prints its peak PSS in MB.
+peak_pss() {
+    local out=$1; shift
+    setsid "$@" > "$out" 2>&1 &
+    local pid=$! peak=0 now
+    while kill -0 "$pid" 2>/dev/null; do
+        now=$(for p in $(pgrep -s "$pid" 2>/dev/null); do
+                  awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done |
+              awk '{s += $1} END {print s + 0}')
+        [ "$now" -gt "$peak" ] && peak=$now
+        sleep 0.2
+    done
+    wait "$pid" || true
+    echo $(( peak / 1024 ))
+}
+worker_row() {
+    local d="$tmp/f" n=${WORKER_EVALS:-8}
+    mkdir -p "$d/backup"
+    grep -v '^backup' "$det_data" > "$d/s.data"
+    echo "backup=$d/backup" >> "$d/s.data"
+    echo "(f) search throughput: fashion-det, $n candidates, tau 10, 100 validation images, BN on 64 images"
+    local w secs mem t0 t1 s1=""
+    for w in 1 2; do
+        t0=$(date +%s.%N)
+        mem=$(peak_pss "$d/w$w.out" env OMP_NUM_THREADS=1 "$ours" legr search cfg/fashion-det.cfg \
+                  models/fashion-det.weights -data "$d/s.data" -target 0.3 -tau 10 -val 100 \
+                  -bn-images 64 -evals "$n" -pool "$n" -workers "$w" -out "$d/w$w.ranking")
+        t1=$(date +%s.%N)
+        grep -q "^best fitness" "$d/w$w.out" || { echo "  -workers $w failed: $(tail -n 1 "$d/w$w.out")"; return; }
+        secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+        [ -n "$s1" ] || s1=$secs
+        awk -v w="$w" -v s="$secs" -v n="$n" -v m="$mem" -v s1="$s1" 'BEGIN {
+            printf "  -workers %d: %.1f s, %.2f candidates/min, peak memory %d MB (PSS), speedup %.2fx\n", w, s, 60 * n / s, m, s1 / s }'
+        [ "$w" = 2 ] && awk -v s="$secs" -v s1="$s1" 'BEGIN {printf "search 1 -> 2 workers: %.2fx\n", s1 / s}' >> "$tmp/summary"
+    done
+    sed -e 's/^max_batches *=.*/max_batches=20/' cfg/fashion-det.cfg > "$d/train.cfg"
+    mem=$(peak_pss "$d/train.out" env OMP_NUM_THREADS=1 "$ours" detector train "$d/s.data" "$d/train.cfg" \
+              models/fashion-det.weights -clear)
+    echo "  for comparison, one './darknet detector train' of the same model (batch 32, 20 iterations): peak memory $mem MB (PSS)"
+    echo
+}
+[ -f "$det_data" ] && worker_row
 
 # --- (e) each kernel patch against stock's own function ------------------------
 echo "(e) the kernel patches: ours against the same function of stock's libdarknet.so, best of 5"
