@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #define ERRLEN 512
 
@@ -525,6 +526,20 @@ static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
     return batch_done ? legr_evo_save(e, r->ckpt, r->settings, err, errlen) : 0;
 }
 
+/* Each candidate's pruned cfg/weights pass through a private directory:
+ * in memory (/dev/shm) when it has room for every worker's pair, else /tmp. */
+static int make_workdir(char *dir, size_t len, size_t weights_bytes, int workers)
+{
+    struct statvfs sv;
+    double need = 2.0 * (double)weights_bytes * (workers > 0 ? workers : 1) + (64 << 20);
+    int shm = statvfs("/dev/shm", &sv) == 0 && (double)sv.f_bavail * sv.f_bsize > need &&
+              access("/dev/shm", W_OK) == 0;
+    snprintf(dir, len, "%s/legr-search-XXXXXX", shm ? "/dev/shm" : "/tmp");
+    if (mkdtemp(dir)) return 0;
+    snprintf(dir, len, "/tmp/legr-search-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
 static uint64_t fnv1a(const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -633,8 +648,9 @@ static void cmd_search(int argc, char **argv)
              vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
              eo.batch, (unsigned long long)eo.seed);
 
-    char workdir[] = "/tmp/legr-search-XXXXXX";
-    if (!mkdtemp(workdir)) die("cannot create a temporary directory in /tmp");
+    char workdir[64];
+    if (make_workdir(workdir, sizeof workdir, m.w.n_floats * sizeof(float), eo.batch) != 0)
+        die("cannot create a temporary directory in /dev/shm or /tmp");
     legr_fitness_ctx fc = {0};
     fc.model = &m;
     fc.norms = &nr;
