@@ -50,7 +50,6 @@ int legr_mpi_serve(const legr_fitness_ctx *c, char *err, size_t errlen)
     int ng = c->norms->n_groups;
     legr_affine a = { ng, legr_calloc(ng, sizeof(float)), legr_calloc(ng, sizeof(float)) };
     if (!a.alpha || !a.kappa) { free(a.alpha); free(a.kappa); return legr_fail(err, errlen, "out of memory"); }
-    int rc = 0;
     for (;;) {
         int hdr[2];
         MPI_Status st;
@@ -71,7 +70,7 @@ int legr_mpi_serve(const legr_fitness_ctx *c, char *err, size_t errlen)
     }
     free(a.alpha);
     free(a.kappa);
-    return rc;
+    return 0;
 }
 
 void legr_mpi_stop(int size)
