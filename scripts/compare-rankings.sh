@@ -9,10 +9,11 @@
 #   3. scores the result on the TEST split (legr eval), which neither the
 #      search (valid=) nor training (train=) sees,
 # and prints one table: budget, ranking, GFLOPs, params, accuracy after
-# pruning alone, and after the fine-tuning.
+# pruning alone, after the fine-tuning, and after the fine-tuning with the BN
+# statistics re-estimated on BN batches of train= (as the search scores).
 #
 # usage: scripts/compare-rankings.sh det|cls RANKING
-#   env: ITERS=100 LR=0.001 BUDGETS="0.7 0.5 0.3" RANKINGS="legr l2 uniform random"
+#   env: ITERS=100 LR=0.001 BN=8 BUDGETS="0.7 0.5 0.3" RANKINGS="legr l2 uniform random"
 #        OUT=out/compare-<kind> THREADS=<cores> SEED=1 (random ranking)
 set -eu
 set -o pipefail
@@ -29,6 +30,7 @@ esac
 [ -f "$ranking" ] || { echo "compare-rankings: $ranking: no such ranking file (make one with 'darknet legr search')" >&2; exit 1; }
 ITERS=${ITERS:-100}
 LR=${LR:-0.001}
+BN=${BN:-8}
 BUDGETS=${BUDGETS:-0.7 0.5 0.3}
 RANKINGS=${RANKINGS:-legr l2 uniform random}
 OUT=${OUT:-out/compare-$kind}
@@ -42,10 +44,14 @@ abs=$(cd "$OUT" && pwd)
 sed "s|^valid *=.*||; s|^test *= *\(.*\)|valid=\1|; s|^backup *=.*|backup=$abs/backup|" \
     "$data" > "$OUT/test.data"
 
-score() {   # score CFG WEIGHTS -> the metric on the test split
-    ./darknet legr eval "$OUT/test.data" "$1" "$2" -json "$OUT/score.json" >/dev/null 2>&1 ||
+# score CFG WEIGHTS [BN]: the metric on the test split; with BN, after
+# re-estimating the BN statistics on BN batches of train= (legr eval -bn).
+score() {
+    local bn=()
+    [ -z "${3:-}" ] || bn=(-bn "$3")
+    ./darknet legr eval "$OUT/test.data" "$1" "$2" "${bn[@]}" -json "$OUT/score.json" >/dev/null 2>&1 ||
         { echo "compare-rankings: legr eval failed on $1 $2" >&2; exit 1; }
-    sed -n "s/.*\"$metric\": \([0-9.]*\).*/\1/p" "$OUT/score.json" | head -n 1
+    sed -n "s/.*\"$metric\": \([0-9.]*\).*/\1/p" "$OUT/score.json" | tail -n 1
 }
 # A copy of a pruned cfg for the short fine-tuning: constant LR, no burn-in.
 ft_cfg() {
@@ -56,9 +62,9 @@ ft_cfg() {
 
 echo "compare-rankings: $kind, budgets $BUDGETS, rankings $RANKINGS; fine-tuning $ITERS iterations at lr $LR with stock '$train train'; scored on the test split; outputs in $OUT"
 table="$OUT/table.txt"
-printf "%-7s %-8s %8s %9s %9s %9s\n" budget ranking GFLOPs params\(M\) pruned fine-tuned > "$table"
+printf "%-7s %-8s %8s %9s %9s %9s %9s\n" budget ranking GFLOPs params\(M\) pruned fine-tuned ft+BN > "$table"
 base=$(score "$cfg" "$weights")
-printf "%-7s %-8s %8s %9s %9s %9s\n" 1 - - - "$base" - >> "$table"
+printf "%-7s %-8s %8s %9s %9s %9s %9s\n" 1 - - - "$base" - - >> "$table"
 for r in $RANKINGS; do
     case $r in
         legr) how=("$ranking") ;;
@@ -82,10 +88,11 @@ for b in $BUDGETS; do
         else tuned=$OUT/backup/$r-$pct-ft.weights; fi
         [ -f "$tuned" ] || { echo "compare-rankings: $tuned missing, see $p-ft.log" >&2; exit 1; }
         after=$(score "$p-ft.cfg" "$tuned")
+        after_bn=$(score "$p-ft.cfg" "$tuned" "$BN")
         read -r gf pm < <(./darknet legr flops "$p.cfg" 2>/dev/null |
             awk '/^Floating Point Operations: [0-9]+$/ {f = $4} /^Parameters: / {p = $2} END {printf "%.4f %.3f\n", f / 1e9, p / 1e6}')
-        printf "%-7s %-8s %8s %9s %9s %9s\n" "$b" "$r" "$gf" "$pm" "$before" "$after" >> "$table"
-        echo "  -> pruned $before, fine-tuned $after ($(( $(date +%s) - start )) s)"
+        printf "%-7s %-8s %8s %9s %9s %9s %9s\n" "$b" "$r" "$gf" "$pm" "$before" "$after" "$after_bn" >> "$table"
+        echo "  -> pruned $before, fine-tuned $after, and with BN re-estimated $after_bn ($(( $(date +%s) - start )) s)"
     done
 done
 echo
