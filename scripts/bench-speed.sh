@@ -26,7 +26,8 @@
 # The machine's BLAS environment is used as found (OPENBLAS_CORETYPE etc. are
 # never changed); one thread means OMP_NUM_THREADS=1 (oneDNN runs on OpenMP)
 # and OPENBLAS_NUM_THREADS=1 (for a BLASIMPL=openblas build).  Environment:
-# TICS (forward evals per run, default 10), ITERS (default 7), SKIP (2).
+# TICS (forward evals per run, default 10), ITERS (default 7), SKIP (2),
+# WORKER_EVALS (candidates of the (f) searches, default 16).
 set -eu
 rounds=${1:-3}
 tics=${TICS:-10}
@@ -269,7 +270,7 @@ peak_pss() {
     echo $(( peak / 1024 ))
 }
 worker_row() {
-    local d="$tmp/f" n=${WORKER_EVALS:-8}
+    local d="$tmp/f" n=${WORKER_EVALS:-16}
     mkdir -p "$d/backup"
     grep -v '^backup' "$det_data" > "$d/s.data"
     echo "backup=$d/backup" >> "$d/s.data"
