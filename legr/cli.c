@@ -479,6 +479,9 @@ static void usage_search(FILE *fp)
         "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
         "  -min 0.1        per-group floor, as for prune\n"
         "  -seed 1         the one RNG seed\n"
+        "  -same-data      every candidate fine-tunes on the same images in the same order\n"
+        "                  (common random numbers: candidates differ only by their pruning;\n"
+        "                  default: the order depends on the candidate's number)\n"
         "  -workers N      candidates evaluated at once in N processes, one BLAS thread\n"
         "                  each (default: the number of cores); same seed and N, same result.\n"
         "                  -workers 1 evaluates in this process with OMP_NUM_THREADS threads\n"
@@ -577,6 +580,7 @@ static void cmd_search(int argc, char **argv)
     char *out = find_char_arg(argc, argv, "-out", 0);
     int resume = find_arg(argc, argv, "-resume");
     int use_mpi = find_arg(argc, argv, "-mpi");
+    int same_data = find_arg(argc, argv, "-same-data");
     if (use_mpi && workers_given) die("-mpi and -workers exclude each other (mpirun -np K gives K-1 evaluators)");
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
@@ -638,15 +642,17 @@ static void cmd_search(int argc, char **argv)
     uint64_t wsum = fnv1a(m.w.data, m.w.n_floats * sizeof(float));
     snprintf(settings, sizeof settings,
              "settings cfg=%s weights-fnv1a=%016llx data=%s target=%g tau=%d lr=%g batch=%d pool=%d "
-             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu workers=%d",
+             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu workers=%d%s",
              pos[0], (unsigned long long)wsum, datacfg, target, tau, lr, fb, eo.pool, eo.sample,
-             eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed, eo.batch);
+             eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed, eo.batch,
+             same_data ? " same-data" : "");
     snprintf(extra, sizeof extra,
              "weights: %s (fnv1a %016llx)\ntarget: %g\nfitness: %s on %d images of %s\n"
-             "tau: %d, lr: %g, batch: %d, bn batches: %d\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
+             "tau: %d, lr: %g, batch: %d, bn batches: %d%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
              pos[1], (unsigned long long)wsum, target,
              kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss",
-             vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches, eo.evals, eo.pool, eo.sample, eo.mutate,
+             vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches,
+             same_data ? ", same fine-tuning data for every candidate" : "", eo.evals, eo.pool, eo.sample, eo.mutate,
              eo.batch, (unsigned long long)eo.seed);
 
     char workdir[64];
@@ -667,6 +673,7 @@ static void cmd_search(int argc, char **argv)
     fc.bn_batches = bn_batches;
     fc.workdir = workdir;
     fc.seed = eo.seed;
+    fc.same_data = same_data;
     fc.workers = eo.batch;
 #ifdef GPU
     /* a forked child cannot use its parent's CUDA context: with a GPU the

@@ -29,7 +29,8 @@ network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *wor
     return net;
 }
 
-/* One candidate, in this process; index seeds its fine-tuning. */
+/* One candidate, in this process; index seeds its fine-tuning unless
+ * c->same_data. */
 static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, double *fitness,
                        char *err, size_t errlen)
 {
@@ -45,7 +46,8 @@ static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, dou
     if (!net) return -1;
     if (c->batch > 0 && c->batch < net->batch) set_batch_network(net, c->batch);
     double t1 = what_time_is_it_now();
-    legr_finetune(net, c->train, c->tau, c->lr, (unsigned)(c->seed + 7919u * (unsigned)index));
+    unsigned ft_seed = (unsigned)c->seed + (c->same_data ? 0u : 7919u * (unsigned)index);
+    legr_finetune(net, c->train, c->tau, c->lr, ft_seed);
     double t2 = what_time_is_it_now();
     if (c->bnset && c->bn_batches > 0) legr_bn_reestimate(net, c->bnset, c->bn_batches);
     double t3 = what_time_is_it_now();

@@ -31,6 +31,8 @@ typedef struct {
     int workers;                /* candidates evaluated at once, one process each */
     uint64_t seed;
     int index;                  /* candidate number (seeds its fine-tuning) */
+    int same_data;              /* 1: every candidate fine-tunes on the same image
+                                 * sequence (common random numbers), seeded by seed alone */
     /* time spent, in seconds, summed over candidates */
     double t_prune, t_finetune, t_bn, t_eval;
 } legr_fitness_ctx;

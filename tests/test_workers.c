@@ -3,10 +3,12 @@
  * twice, `mpirun -np 3 ... -mpi` (rank 0 drives, two evaluator ranks, over
  * loopback) gives exactly the ranking and fitness log of -workers 2, a search
  * resumed from its checkpoint ends as an uninterrupted one, and the
- * -mpi misuses fail with one clear line.  A tiny search (4 candidates, tau 2,
+ * -mpi misuses fail with one clear line, and with -same-data a candidate's
+ * fitness does not depend on its number.  A tiny search (4 candidates, tau 2,
  * 20 validation images) keeps each run to seconds. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static char *g_dir;
@@ -155,6 +157,44 @@ static void test_mpi_misuse(void **state)
     }
 }
 
+/* The fitness that candidate `row` got in a `-workers 1` search of `evals`
+ * candidates with -pool evals (so the last is the plain-L2 candidate). */
+static char *l2_fitness(const char *name, int evals, const char *extra)
+{
+    const char *fmt =
+        "./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
+        "-data data/fashion-det/fashion-det.data -pool %d -sample 2 -tau 2 -val 20 "
+        "-bn-images 0 -seed 7 -evals %d -workers 1 %s -out %s/%s.ranking";
+    char *cmd = tu_fmt(fmt, evals, evals, extra, g_dir, name);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(cmd, &out, &err);
+    if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
+    char *csv = tu_fmt("%s/%s.ranking.csv", g_dir, name);
+    char *text = tu_read_file(csv, NULL);
+    assert_non_null(text);
+    char *prefix = tu_fmt("%d,", evals), *line = NULL;
+    assert_int_equal(tu_count_lines_with_prefix(text, prefix, &line), 1);
+    char *fit = strdup(line + strlen(prefix));
+    char *comma = strchr(fit, ',');
+    assert_non_null(comma);
+    *comma = 0;
+    free(prefix); free(line); free(text); free(csv); free(cmd); free(out); free(err);
+    return fit;
+}
+
+/* -same-data: the plain-L2 candidate scores the same as candidate 2 of a
+ * pool of 2 and as candidate 3 of a pool of 3 (without it, its number seeds
+ * its fine-tuning data, so the two usually differ). */
+static void test_same_data_fitness(void **state)
+{
+    char *a = l2_fitness("sd2", 2, "-same-data"), *b = l2_fitness("sd3", 3, "-same-data");
+    char *c = l2_fitness("nd2", 2, ""), *d = l2_fitness("nd3", 3, "");
+    printf("  L2 candidate's fitness: -same-data %s and %s; without %s and %s\n", a, b, c, d);
+    assert_string_equal(a, b);
+    assert_true(atof(a) > 0);
+    free(a); free(b); free(c); free(d);
+}
+
 int main(void)
 {
     tu_init();
@@ -163,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_resume_real_search),
         cmocka_unit_test(test_mpi_equals_workers),
         cmocka_unit_test(test_mpi_misuse),
+        cmocka_unit_test(test_same_data_fitness),
     };
     return cmocka_run_group_tests_name("workers", tests, setup, teardown);
 }
