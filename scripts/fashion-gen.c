@@ -606,7 +606,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: fashion-gen [options] [OUTDIR]   (default OUTDIR: data)\n"
         "  --seed N         PRNG seed (default 1)\n"
-        "  --det-train N    detection canvases from the 60k training images (default 8000)\n"
+        "  --det-train N    detection canvases from the 60k training images (default 24000)\n"
         "  --det-val N      ... from test images 0-4999 (default 500)\n"
         "  --det-test N     ... from test images 5000-9999 (default 500)\n"
         "  --cls-train N    classifier images, <= 60000 (default 60000)\n"
@@ -637,7 +637,7 @@ static void abs_path(const char *p, char *out)
 int main(int argc, char **argv)
 {
     uint64_t seed = 1;
-    int det_n[3] = {8000, 500, 500}, cls_n[3] = {60000, 5000, 5000};
+    int det_n[3] = {24000, 500, 500}, cls_n[3] = {60000, 5000, 5000};
     int do_det = 1, do_cls = 1, level = 1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int nthreads = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;

@@ -9,7 +9,7 @@
 # the same seed, sizes, generator source and output path.
 #
 # Environment (defaults in brackets):
-#   FASHION_SEED [1]  DET_TRAIN [8000] DET_VAL [500] DET_TEST [500]
+#   FASHION_SEED [1]  DET_TRAIN [24000] DET_VAL [500] DET_TEST [500]
 #   CLS_TRAIN [60000] CLS_VAL [5000] CLS_TEST [5000]
 #   DATA_DIR [data]   BACKUP_DIR [backup]   FASHION_SRC [/usr/share/datasets/fashion-mnist]
 #   FORCE=1 regenerates even when the stamp matches.
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 seed=${FASHION_SEED:-1}
-det="${DET_TRAIN:-8000} ${DET_VAL:-500} ${DET_TEST:-500}"
+det="${DET_TRAIN:-24000} ${DET_VAL:-500} ${DET_TEST:-500}"
 cls="${CLS_TRAIN:-60000} ${CLS_VAL:-5000} ${CLS_TEST:-5000}"
 data=${DATA_DIR:-data}
 backup=${BACKUP_DIR:-backup}

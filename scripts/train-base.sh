@@ -2,8 +2,14 @@
 # train-base.sh: trains darknet-legr's default base models from scratch on
 # the embedded Fashion-MNIST data sets, one after the other:
 #   det: cfg/fashion-det.cfg     (yolov3-tiny topology, half width, 160x160)
-#        ./darknet detector train data/fashion-det/fashion-det.data cfg/fashion-det.cfg
-#        -> backup/fashion-det_final.weights -> models/fashion-det.weights
+#        stage 1: iterations 0-10000 on the first 8000 training canvases
+#        ./darknet detector train backup/fashion-det-stage1.data cfg/fashion-det.cfg
+#        -> backup/fashion-det_final.weights
+#        stage 2: iterations 10000-16000 on all 24000 canvases, lr 0.001, no
+#        burn-in, steps 14500/15500 (cfg derived from cfg/fashion-det.cfg)
+#        ./darknet detector train data/fashion-det/fashion-det.data
+#                 backup/fashion-det-stage2.cfg backup/fashion-det_final.weights
+#        -> backup/fashion-det-stage2_final.weights -> models/fashion-det.weights
 #   cls: cfg/fashion-resnet.cfg  (CIFAR-style ResNet-20, 32x32)
 #        ./darknet classifier train data/fashion-cls/fashion-cls.data cfg/fashion-resnet.cfg
 #        -> backup/fashion-resnet.weights -> models/fashion-resnet.weights
@@ -41,13 +47,15 @@ fi
 # backup= in the .data files is where Darknet writes its snapshots
 backup_of() { sed -n 's/^backup *= *//p' "$1" | tail -n 1; }
 
-# train NAME KIND DATA CFG FINAL: runs one training, copies FINAL to models/
+# train NAME KIND DATA CFG FINAL [MODEL START]: runs one training from START
+# weights (default: from scratch), copies FINAL to models/MODEL.weights when
+# MODEL is given
 train() {
-    local name=$1 kind=$2 data=$3 cfg=$4 final=$5
+    local name=$1 kind=$2 data=$3 cfg=$4 final=$5 model=${6:-} start=${7:-}
     local backup; backup=$(backup_of "$data")
     [ -n "$backup" ] || { echo "train-base: no backup= in $data" >&2; exit 1; }
     mkdir -p "$backup" models
-    local weights=""
+    local weights=$start
     if [ "${RESUME:-0}" = 1 ] && [ -f "$backup/$name.backup" ]; then
         weights="$backup/$name.backup"
         echo "train-base: $name: resuming from $weights"
@@ -87,13 +95,38 @@ train() {
         exit 1
     fi
     [ -f "$backup/$final" ] || { echo "train-base: $name: $backup/$final missing" >&2; exit 1; }
-    cp "$backup/$final" "models/$name.weights"
-    echo "train-base: $name: models/$name.weights"
+    [ -n "$model" ] || return 0
+    cp "$backup/$final" "models/$model.weights"
+    echo "train-base: $name: models/$model.weights"
+}
+
+# The detector's two stages (see the top of this file).  The first 8000
+# training canvases of the 24000 set are the 8000 set stage 1 was trained on.
+train_det() {
+    local data=data/fashion-det/fashion-det.data backup
+    backup=$(backup_of "$data"); mkdir -p "$backup"
+    local list; list=$(sed -n 's/^train *= *//p' "$data" | tail -n 1)
+    head -n 8000 "$list" > "$backup/fashion-det-stage1-train.txt"
+    sed "s|^train *=.*|train=$backup/fashion-det-stage1-train.txt|" "$data" > "$backup/fashion-det-stage1.data"
+    sed -e 's/^learning_rate *=.*/learning_rate=0.001/' -e 's/^burn_in *=.*/burn_in=0/' \
+        -e 's/^max_batches *=.*/max_batches = 16000/' -e 's/^steps *=.*/steps=14500,15500/' \
+        cfg/fashion-det.cfg > "$backup/fashion-det-stage2.cfg"
+    if [ "${RESUME:-0}" = 1 ] && [ -f "$backup/fashion-det_final.weights" ]; then
+        echo "train-base: fashion-det: stage 1 done ($backup/fashion-det_final.weights)"
+    else
+        train fashion-det detector "$backup/fashion-det-stage1.data" cfg/fashion-det.cfg fashion-det_final.weights
+    fi
+    if [ ! -f "$backup/fashion-det_final.weights" ]; then
+        echo "train-base: fashion-det: stage 1 unfinished, stage 2 not started (RESUME=1 continues)"
+        return 0
+    fi
+    train fashion-det-stage2 detector "$data" "$backup/fashion-det-stage2.cfg" \
+        fashion-det-stage2_final.weights fashion-det "$backup/fashion-det_final.weights"
 }
 
 if [ "$what" = det ] || [ "$what" = all ]; then
-    train fashion-det detector data/fashion-det/fashion-det.data cfg/fashion-det.cfg fashion-det_final.weights
+    train_det
 fi
 if [ "$what" = cls ] || [ "$what" = all ]; then
-    train fashion-resnet classifier data/fashion-cls/fashion-cls.data cfg/fashion-resnet.cfg fashion-resnet.weights
+    train fashion-resnet classifier data/fashion-cls/fashion-cls.data cfg/fashion-resnet.cfg fashion-resnet.weights fashion-resnet
 fi
