@@ -44,8 +44,10 @@ fi
 
 ./scripts/make-data.sh
 
-# backup= in the .data files is where Darknet writes its snapshots
-backup_of() { sed -n 's/^backup *= *//p' "$1" | tail -n 1; }
+# data_key FILE KEY: the value of KEY= in a Darknet .data file (the last line
+# if repeated); backup= is where Darknet writes its snapshots
+data_key() { sed -n "s/^$2 *= *//p" "$1" | tail -n 1; }
+backup_of() { data_key "$1" backup; }
 
 # train NAME KIND DATA CFG FINAL [MODEL START]: runs one training from START
 # weights (default: from scratch), copies FINAL to models/MODEL.weights when
@@ -105,7 +107,7 @@ train() {
 train_det() {
     local data=data/fashion-det/fashion-det.data backup
     backup=$(backup_of "$data"); mkdir -p "$backup"
-    local list; list=$(sed -n 's/^train *= *//p' "$data" | tail -n 1)
+    local list; list=$(data_key "$data" train)
     head -n 8000 "$list" > "$backup/fashion-det-stage1-train.txt"
     sed "s|^train *=.*|train=$backup/fashion-det-stage1-train.txt|" "$data" > "$backup/fashion-det-stage1.data"
     sed -e 's/^learning_rate *=.*/learning_rate=0.001/' -e 's/^burn_in *=.*/burn_in=0/' \
