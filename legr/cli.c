@@ -158,6 +158,20 @@ static int parse_ratio(const char *s, float *r)
     return 0;
 }
 
+/* Parses -target: one budget or a comma-separated list, each 0 < r < 1.
+ * Returns the number of budgets, or -1. */
+static int parse_targets(const char *s, float *t, int max)
+{
+    char *copy = legr_strdup(s), *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max || parse_ratio(tok, &t[n]) != 0 || t[n] >= 1) { n = -1; break; }
+        ++n;
+    }
+    free(copy);
+    return n > 0 ? n : -1;
+}
+
 static char *default_prefix(const char *cfg)
 {
     char *copy = legr_strdup(cfg);
@@ -468,7 +482,9 @@ static void usage_search(FILE *fp)
         "  iterations on the train= list and scored on the valid= list.\n"
         "  -data F         .data file with train=, valid= (default cfg/coco.data for\n"
         "                  80-class detectors)\n"
-        "  -target 0.3     FLOP budget candidates are pruned to (the smallest of interest)\n"
+        "  -target 0.3     FLOP budget candidates are pruned to (the smallest of interest);\n"
+        "                  a list such as 0.7,0.5,0.3 scores each candidate at every budget\n"
+        "                  and takes the mean: one ranking for all (one evaluation per budget)\n"
         "  -tau 200        fine-tuning iterations per candidate (constant LR, no burn-in)\n"
         "  -lr X           fine-tuning learning rate (default: the cfg's)\n"
         "  -batch B        fine-tuning batch (default and maximum: the cfg's batch)\n"
@@ -558,7 +574,7 @@ static void cmd_search(int argc, char **argv)
     int workers_given = 0;              /* before find_int_arg removes it */
     for (int i = 0; i < argc; ++i) workers_given |= argv[i] && !strcmp(argv[i], "-workers");
     char *datacfg = find_char_arg(argc, argv, "-data", 0);
-    float target = find_float_arg(argc, argv, "-target", .3f);
+    char *target = find_char_arg(argc, argv, "-target", "0.3");
     int tau = find_int_arg(argc, argv, "-tau", 200);
     float lr = find_float_arg(argc, argv, "-lr", 0);
     int batch = find_int_arg(argc, argv, "-batch", 0);
@@ -584,7 +600,12 @@ static void cmd_search(int argc, char **argv)
     if (use_mpi && workers_given) die("-mpi and -workers exclude each other (mpirun -np K gives K-1 evaluators)");
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
-    if (!(target > 0 && target < 1)) die("-target must be between 0 and 1 (exclusive)");
+    legr_fitness_ctx fc = {0};
+    fc.n_targets = parse_targets(target, fc.targets, LEGR_MAX_TARGETS);
+    if (fc.n_targets < 0) die("-target must be a budget between 0 and 1 (exclusive), or up to 8 of them separated by commas");
+    char targets[160] = "";             /* as %g, comma-separated */
+    for (int t = 0; t < fc.n_targets; ++t)
+        snprintf(targets + strlen(targets), sizeof targets - strlen(targets), "%s%g", t ? "," : "", fc.targets[t]);
     if (eo.batch < 1) die("-workers must be >= 1");
     if (tau < 0 || eo.evals < 1 || eo.pool < 1 || eo.sample < 1 || val_n < 0 || bn_images < 0 ||
         !(eo.mutate > 0 && eo.mutate <= 1) || !(min_frac >= 0 && min_frac <= 1))
@@ -641,15 +662,15 @@ static void cmd_search(int argc, char **argv)
     char settings[2048], extra[2048];
     uint64_t wsum = fnv1a(m.w.data, m.w.n_floats * sizeof(float));
     snprintf(settings, sizeof settings,
-             "settings cfg=%s weights-fnv1a=%016llx data=%s target=%g tau=%d lr=%g batch=%d pool=%d "
+             "settings cfg=%s weights-fnv1a=%016llx data=%s target=%s tau=%d lr=%g batch=%d pool=%d "
              "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu workers=%d%s",
-             pos[0], (unsigned long long)wsum, datacfg, target, tau, lr, fb, eo.pool, eo.sample,
+             pos[0], (unsigned long long)wsum, datacfg, targets, tau, lr, fb, eo.pool, eo.sample,
              eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed, eo.batch,
              same_data ? " same-data" : "");
     snprintf(extra, sizeof extra,
-             "weights: %s (fnv1a %016llx)\ntarget: %g\nfitness: %s on %d images of %s\n"
+             "weights: %s (fnv1a %016llx)\ntarget: %s%s\nfitness: %s on %d images of %s\n"
              "tau: %d, lr: %g, batch: %d, bn batches: %d%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
-             pos[1], (unsigned long long)wsum, target,
+             pos[1], (unsigned long long)wsum, targets, fc.n_targets > 1 ? " (fitness: the mean over these budgets)" : "",
              kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss",
              vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches,
              same_data ? ", same fine-tuning data for every candidate" : "", eo.evals, eo.pool, eo.sample, eo.mutate,
@@ -658,10 +679,8 @@ static void cmd_search(int argc, char **argv)
     char workdir[64];
     if (make_workdir(workdir, sizeof workdir, m.w.n_floats * sizeof(float), eo.batch) != 0)
         die("cannot create a temporary directory in /dev/shm or /tmp");
-    legr_fitness_ctx fc = {0};
     fc.model = &m;
     fc.norms = &nr;
-    fc.target = target;
     fc.min_frac = min_frac;
     fc.tau = tau;
     fc.lr = lr;
@@ -701,8 +720,8 @@ static void cmd_search(int argc, char **argv)
         die(err);
     }
     if (!(resume && e.done)) fprintf(r.log, "candidate,fitness,best,elapsed_s\n");
-    printf("LeGR search: %d prunable groups, target %.2f, tau %d, %d evaluations (pool %d, sample %d), %d %s, seed %llu%s\n",
-           legr_graph_prunable(&m.graph), target, tau, eo.evals, eo.pool, eo.sample, eo.batch,
+    printf("LeGR search: %d prunable groups, target %s, tau %d, %d evaluations (pool %d, sample %d), %d %s, seed %llu%s\n",
+           legr_graph_prunable(&m.graph), targets, tau, eo.evals, eo.pool, eo.sample, eo.batch,
            use_mpi ? "MPI evaluator ranks" : "workers", (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
 #ifdef GPU
     if (gpu_index >= 0 && eo.batch > 1 && !use_mpi)

@@ -29,16 +29,16 @@ network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *wor
     return net;
 }
 
-/* One candidate, in this process; index seeds its fine-tuning unless
- * c->same_data. */
-static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, double *fitness,
-                       char *err, size_t errlen)
+/* One candidate at one budget, in this process; index seeds its fine-tuning
+ * unless c->same_data. */
+static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float target, int index,
+                          double *fitness, char *err, size_t errlen)
 {
     legr_model *m = c->model;
     double t0 = what_time_is_it_now();
     legr_mask mask;
     long flops;
-    if (legr_select(m->net, &m->graph, c->norms, a, c->target, c->min_frac, &mask, &flops,
+    if (legr_select(m->net, &m->graph, c->norms, a, target, c->min_frac, &mask, &flops,
                     err, errlen) != 0)
         return -1;
     network *net = legr_build_pruned(m, &mask, c->workdir, index, err, errlen);
@@ -68,6 +68,21 @@ static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, dou
     c->t_bn += t3 - t2;
     c->t_eval += t4 - t3;
     return rc;
+}
+
+/* One candidate: the mean of its fitness at every target budget (each
+ * budget fine-tunes from the same seed). */
+static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, double *fitness,
+                       char *err, size_t errlen)
+{
+    double sum = 0;
+    for (int t = 0; t < c->n_targets; ++t) {
+        double f;
+        if (budget_fitness(c, a, c->targets[t], index, &f, err, errlen) != 0) return -1;
+        sum += f;
+    }
+    *fitness = sum / c->n_targets;
+    return 0;
 }
 
 void legr_fitness_work(const legr_fitness_ctx *c, const legr_affine *a, int index,

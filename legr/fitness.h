@@ -1,7 +1,9 @@
 /* fitness.h: the fitness of one LeGR candidate, measured with Darknet: prune
  * the ORIGINAL network to the target budget with the candidate's (alpha,
  * kappa), fine-tune it tau iterations, optionally re-estimate BN, and score
- * it on a fixed validation set (mAP@0.5, top-1, or minus the loss). */
+ * it on a fixed validation set (mAP@0.5, top-1, or minus the loss).  With
+ * several targets, the fitness is the mean of the scores at each budget, so
+ * that one ranking is learned for all of them. */
 #ifndef LEGR_FITNESS_H
 #define LEGR_FITNESS_H
 
@@ -14,10 +16,13 @@
 
 enum legr_fitness_kind { LEGR_FIT_MAP, LEGR_FIT_TOP1, LEGR_FIT_LOSS };
 
+#define LEGR_MAX_TARGETS 8
+
 typedef struct {
     legr_model *model;          /* original network, weights loaded */
     const legr_norms *norms;
-    float target;               /* FLOP budget the candidates are pruned to */
+    float targets[LEGR_MAX_TARGETS];    /* FLOP budgets each candidate is pruned to */
+    int n_targets;                      /* 1 .. LEGR_MAX_TARGETS */
     float min_frac;
     int tau;                    /* fine-tuning iterations */
     float lr;                   /* fine-tuning learning rate (<= 0: cfg's) */

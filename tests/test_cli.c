@@ -8,7 +8,8 @@
  * actual byte counts) or 4 bytes long, budgets 0, 1.5 and "abc", a line
  * without '=', an unknown section, a layer type legr does not handle, a
  * missing ranking file, and -out naming the input's own prefix (refused, the
- * input untouched), a budget the floors make unreachable.  Weights with
+ * input untouched), a budget the floors make unreachable, and search
+ * -target lists with a budget out of (0, 1), not a number, or more than 8.  Weights with
  * the old 16-byte 0.1 header prune to the same output as their 0.2 twin.
  * Also: `legr` and `legr -h` list the subcommands,
  * `legr prune` without arguments prints its usage and fails, and a good run
@@ -328,6 +329,22 @@ static void test_bad_budgets(void **state)
     }
 }
 
+/* legr search -target: each budget in (0, 1), at most 8 of them. */
+static void test_bad_search_targets(void **state)
+{
+    const char *targets[] = {"1", "0", "abc", "0.7,1.5", "0.7,x",
+                             "0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1"};
+    const char *const want[] = {"-target", NULL};
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); ++i) {
+        char *qc = tu_quote(g_cfg), *qw = tu_quote(g_weights), *prefix = tu_path(g_out, "s");
+        char *args = tu_fmt("legr search %s %s -target %s -out %s", qc, qw, targets[i], prefix);
+        char what[64];
+        snprintf(what, sizeof(what), "search -target %.12s", targets[i]);
+        expect_failure(what, args, want);
+        free(args); free(qc); free(qw); free(prefix);
+    }
+}
+
 static void test_unreachable_budget(void **state)
 {
     /* floors of 90% cannot get anywhere near 5% of the FLOPs */
@@ -541,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_long_weights),
         cmocka_unit_test(test_bad_budgets),
         cmocka_unit_test(test_unreachable_budget),
+        cmocka_unit_test(test_bad_search_targets),
         cmocka_unit_test(test_old_header),
         cmocka_unit_test(test_bad_cfgs),
         cmocka_unit_test(test_unsupported_layer),

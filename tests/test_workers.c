@@ -3,8 +3,9 @@
  * twice, `mpirun -np 3 ... -mpi` (rank 0 drives, two evaluator ranks, over
  * loopback) gives exactly the ranking and fitness log of -workers 2, a search
  * resumed from its checkpoint ends as an uninterrupted one, and the
- * -mpi misuses fail with one clear line, and with -same-data a candidate's
- * fitness does not depend on its number.  A tiny search (4 candidates, tau 2,
+ * -mpi misuses fail with one clear line, with -same-data a candidate's
+ * fitness does not depend on its number, and with several -target budgets
+ * it is the mean of its fitness at each.  A tiny search (4 candidates, tau 2,
  * 20 validation images) keeps each run to seconds. */
 #include "testutil.h"
 
@@ -195,6 +196,24 @@ static void test_same_data_fitness(void **state)
     free(a); free(b); free(c); free(d);
 }
 
+/* -target 0.7,0.3: the L2 candidate's fitness is the mean of its fitness in
+ * a -target 0.7 search and in a -target 0.3 search (-same-data makes each
+ * budget fine-tune on the same images in all three). */
+static void test_multi_target_fitness(void **state)
+{
+    char *both = l2_fitness("mt-both", 2, "-same-data -target 0.7,0.3");
+    char *hi = l2_fitness("mt-hi", 2, "-same-data -target 0.7");
+    char *lo = l2_fitness("mt-lo", 2, "-same-data -target 0.3");
+    printf("  L2 candidate's fitness: at 0.7 %s, at 0.3 %s, at 0.7,0.3 %s\n", hi, lo, both);
+    assert_true(atof(hi) > atof(lo));           /* the budgets really differ */
+    assert_float_equal(atof(both), (atof(hi) + atof(lo)) / 2, 2e-6);
+    char *path = tu_fmt("%s/mt-both.ranking", g_dir);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "# target: 0.7,0.3 (fitness: the mean over these budgets)"));
+    free(path); free(text); free(both); free(hi); free(lo);
+}
+
 int main(void)
 {
     tu_init();
@@ -204,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_mpi_equals_workers),
         cmocka_unit_test(test_mpi_misuse),
         cmocka_unit_test(test_same_data_fitness),
+        cmocka_unit_test(test_multi_target_fitness),
     };
     return cmocka_run_group_tests_name("workers", tests, setup, teardown);
 }
