@@ -602,7 +602,12 @@ static void cmd_search(int argc, char **argv)
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
     legr_fitness_ctx fc = {0};
     fc.n_targets = parse_targets(target, fc.targets, LEGR_MAX_TARGETS);
-    if (fc.n_targets < 0) die("-target must be a budget between 0 and 1 (exclusive), or up to 8 of them separated by commas");
+    if (fc.n_targets < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "-target must be a budget between 0 and 1 (exclusive), or up to %d of them "
+                 "separated by commas", LEGR_MAX_TARGETS);
+        die(msg);
+    }
     char targets[160] = "";             /* as %g, comma-separated */
     for (int t = 0; t < fc.n_targets; ++t)
         snprintf(targets + strlen(targets), sizeof targets - strlen(targets), "%s%g", t ? "," : "", fc.targets[t]);

@@ -335,14 +335,15 @@ static void test_bad_search_targets(void **state)
     const char *targets[] = {"1", "0", "abc", "0.7,1.5", "0.7,x",
                              "0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1"};
     const char *const want[] = {"-target", NULL};
+    char *qc = tu_quote(g_cfg), *qw = tu_quote(g_weights), *prefix = tu_path(g_out, "s");
     for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); ++i) {
-        char *qc = tu_quote(g_cfg), *qw = tu_quote(g_weights), *prefix = tu_path(g_out, "s");
         char *args = tu_fmt("legr search %s %s -target %s -out %s", qc, qw, targets[i], prefix);
         char what[64];
         snprintf(what, sizeof(what), "search -target %.12s", targets[i]);
         expect_failure(what, args, want);
-        free(args); free(qc); free(qw); free(prefix);
+        free(args);
     }
+    free(qc); free(qw); free(prefix);
 }
 
 static void test_unreachable_budget(void **state)
