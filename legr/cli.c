@@ -10,6 +10,8 @@
 #include "fitness.h"
 #include "cluster.h"
 #include "search.h"
+#include "prune.h"
+#include "tune.h"
 #include "report.h"
 #include "util.h"
 
@@ -37,6 +39,8 @@ static void usage_all(FILE *fp)
         "                                           mAP@0.5 / mAP@[.5:.95] or top-1/top-5 on the valid= list\n"
         "  search <cfg> <weights> [-data F] [-target 0.3] [-tau 200] [-evals 400] ... [-out F] [-resume]\n"
         "                                           learn the LeGR ranking (alpha, kappa per group)\n"
+        "  finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>] [-nolabels] [-iters 500] ...\n"
+        "                                           fine-tune a pruned pair, distilling from the original\n"
         "  init <cfg> <out.weights> [-seed 1]       write randomly initialised weights (to try legr\n"
         "                                           without a trained model)\n"
         "  help                                     this list\n"
@@ -48,15 +52,26 @@ static void usage_prune(FILE *fp)
     fprintf(fp,
         "usage: darknet legr prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...]\n"
         "                          [-out PREFIX] [-min 0.1] [-ranking l2|uniform|random]\n"
-        "                          [-eval <datacfg> [-n N] [-bn K]] [-v]\n"
+        "                          [-recover N] [-images LIST | -data D] [-bn K]\n"
+        "                          [-eval <datacfg> [-n N]] [-v]\n"
         "  <ratio>     fraction of the original FLOPs to keep, 0 < ratio <= 1\n"
         "  <ranking>   a ranking file from 'darknet legr search' (default: plain L2,\n"
         "              alpha = 1, kappa = 0 for every group)\n"
         "  -ranking    baselines instead of a ranking file: l2 (plain global L2), uniform\n"
         "              (every group keeps the same fraction), random (-seed S)\n"
+        "  -recover N  reconstruct each pruned pair on N unlabelled images: every conv\n"
+        "              whose inputs were pruned (or drifted) is re-fitted by least squares\n"
+        "              to the original's outputs, layer by layer (the BN statistics stay\n"
+        "              the original's: re-estimating them after it lowered Yolo-Fastest)\n"
+        "  -images L   the images for -recover and -bn: an image list, no labels needed\n"
+        "              (default: the train= list of -data D, else of -eval D)\n"
+        "  -bn K       re-estimate BN statistics on K batches of those images and write\n"
+        "              them into the .weights (default 0: off)\n"
+        "  -ridge R    reconstruction's ridge term, relative (default 1e-4)\n"
         "  -eval D     evaluate the original and every pruned pair on D's valid= list\n"
-        "              (first -n N images), also after re-estimating BN on -bn K batches\n"
-        "              of its train= list (default 4; 0: off); writes PREFIX.csv and PREFIX.png\n"
+        "              (first -n N images): plain surgery, after BN re-estimation (-bn K,\n"
+        "              default 4, on D's train= list unless -images/-data) and, with\n"
+        "              -recover, the written pair; writes PREFIX.csv and PREFIX.png\n"
         "  -out PREFIX output prefix (default: <cfg name>-legr); writes\n"
         "              PREFIX-<ratio*100>.cfg and PREFIX-<ratio*100>.weights\n"
         "  -min F      keep at least max(ceil(F * filters), 2) filters per group\n"
@@ -74,6 +89,14 @@ static void die(const char *msg)
 {
     fprintf(stderr, "legr: %s\n", msg);
     exit(1);
+}
+
+/* 1 when option a is on the command line (without removing it). */
+static int has_arg(int argc, char **argv, const char *a)
+{
+    for (int i = 0; i < argc; ++i)
+        if (argv[i] && !strcmp(argv[i], a)) return 1;
+    return 0;
 }
 
 /* Collects positionals left after Darknet's find_* helpers removed options;
@@ -225,7 +248,12 @@ static void cmd_prune(int argc, char **argv)
     int seed = find_int_arg(argc, argv, "-seed", 1);
     char *evaldata = find_char_arg(argc, argv, "-eval", 0);
     int eval_n = find_int_arg(argc, argv, "-n", 0);
+    int bn_given = has_arg(argc, argv, "-bn");
     int bn = find_int_arg(argc, argv, "-bn", 4);
+    int recover = find_int_arg(argc, argv, "-recover", 0);
+    char *imagelist = find_char_arg(argc, argv, "-images", 0);
+    char *recdata = find_char_arg(argc, argv, "-data", 0);
+    float ridge = find_float_arg(argc, argv, "-ridge", 1e-4f);
     char *pos[64];
     int np = positionals(argc, argv, 3, pos, 64);
     if (np < 3) { usage_prune(stderr); exit(1); }
@@ -233,7 +261,14 @@ static void cmd_prune(int argc, char **argv)
     if (!(min_frac >= 0 && min_frac <= 1)) die("-min must be between 0 and 1");
     if (baseline && strcmp(baseline, "l2") && strcmp(baseline, "uniform") && strcmp(baseline, "random"))
         die("-ranking must be l2, uniform or random");
-    if (eval_n < 0 || bn < 0) die("-n and -bn must be >= 0");
+    if (eval_n < 0 || bn < 0 || recover < 0) die("-n, -bn and -recover must be >= 0");
+    if (!(ridge >= 0 && ridge < 1)) die("-ridge must be in [0, 1)");
+    if (imagelist && recdata) die("give either -images or -data, not both");
+    /* what the written files carry: reconstruction and/or BN statistics */
+    int file_bn = bn_given ? bn : 0;
+    const char *recsrc = imagelist ? imagelist : recdata ? recdata : evaldata;
+    if ((recover > 0 || file_bn > 0) && !recsrc)
+        die("-recover and -bn need images: give -images LIST or -data D (its train= list)");
     const char *cfg = pos[0], *weights = pos[1], *ranking = NULL;
     int first = 2;
     float ratio[64];
@@ -268,17 +303,26 @@ static void cmd_prune(int argc, char **argv)
     if ((random ? legr_norms_random(&m.graph, seed, &nr) : legr_norms_compute(m.net, &m.graph, &nr)) != 0)
         die("out of memory");
 
-    /* Validation data first, so a bad -eval fails before anything is written. */
+    /* Images first, so a bad -eval or image list fails before anything is written. */
     legr_valset vs, bs;
     int have_bn = 0;
     if (evaldata) {
         if (legr_valset_load(evaldata, "valid", m.net, eval_n, &vs, err, sizeof err) != 0) die(err);
         if (vs.n_images == 0) die("the valid= list is empty");
-        if (bn > 0) {
-            if (legr_valset_load(evaldata, "train", m.net, bn * m.net->batch, &bs, err, sizeof err) != 0) die(err);
-            have_bn = 1;
-        }
     }
+    int eval_bn = evaldata ? (bn_given ? bn : 4) : 0;
+    int want = recover > bn * m.net->batch ? recover : bn * m.net->batch;
+    if (recsrc && (recover > 0 || file_bn > 0 || eval_bn > 0)) {
+        int rc = imagelist ? legr_imageset_load(imagelist, m.net, want, &bs, err, sizeof err)
+                           : legr_valset_load(recsrc, "train", m.net, want, &bs, err, sizeof err);
+        if (rc != 0) die(err);
+        if (bs.n_images == 0) {
+            snprintf(err, sizeof err, "%s: the image list is empty", recsrc);
+            die(err);
+        }
+        have_bn = 1;
+    }
+    legr_recovery rec = { have_bn ? &bs : NULL, recover, file_bn, 0, ridge, verbose };
 
     long full = legr_network_flops(m.net, &m.graph, NULL);
     long params = legr_network_params(m.net, &m.graph, NULL);
@@ -298,8 +342,9 @@ static void cmd_prune(int argc, char **argv)
     int nrows = 0;
     if (evaldata) {
         printf("evaluating the original on %d images...\n", vs.n_images);
-        rows[0] = (legr_row){ 1, full, params, 0, -1, 0 };
-        measure(m.net, &vs, have_bn ? &bs : NULL, bn, &rows[0]);
+        rows[0] = (legr_row){ 1, full, params, 0, -1, -1, 0 };
+        measure(m.net, &vs, have_bn ? &bs : NULL, eval_bn, &rows[0]);
+        legr_weights_apply(&m.w, m.net);    /* the original stays as read for reconstruction */
         nrows = 1;
     }
     for (int b = 0; b < nb; ++b) {
@@ -313,18 +358,30 @@ static void cmd_prune(int argc, char **argv)
                      legr_same_file(oc, cfg) || legr_same_file(oc, weights) ? oc : ow);
             die(err);
         }
-        if (legr_write_pruned(&m.cfg, m.net, &m.graph, &m.w, &masks[b], oc, ow, err, sizeof err) != 0)
-            die(err);
+        if (legr_prune_write(&m, &masks[b], &rec, oc, ow, err, sizeof err) != 0) die(err);
         long p = legr_network_params(m.net, &m.graph, &masks[b]);
         printf("budget %.3g: FLOPs %.3f Bn (%.3f of original), params %.3f M (%.3f) -> %s, %s\n",
                ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc, ow);
         if (verbose) print_kept(m.net, &m.graph, &masks[b]);
         if (evaldata) {
-            network *pn = legr_load_written_pair(oc, ow);
-            rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, 0 };
-            measure(pn, &vs, have_bn ? &bs : NULL, bn, &rows[nrows]);
-            nrows++;
+            /* plain surgery and BN re-estimation in memory; with -recover,
+             * the written (recovered) pair as well */
+            network *pn = recover > 0 || file_bn > 0
+                              ? legr_build_pruned(&m, &masks[b], "/tmp", (int)getpid() * 100 + b, err, sizeof err)
+                              : legr_load_written_pair(oc, ow);
+            if (!pn) die(err);
+            rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, -1, 0 };
+            measure(pn, &vs, have_bn ? &bs : NULL, eval_bn, &rows[nrows]);
             legr_free_network(pn);
+            if (recover > 0) {
+                legr_row rr;
+                pn = legr_load_written_pair(oc, ow);
+                measure(pn, &vs, NULL, 0, &rr);
+                rows[nrows].acc_rec = rr.acc;
+                rows[nrows].ms = rr.ms;
+                legr_free_network(pn);
+            }
+            nrows++;
         }
         free(oc);
         free(ow);
@@ -809,6 +866,76 @@ static void cmd_init(int argc, char **argv)
     legr_cfg_free(&cfg);
 }
 
+static void usage_finetune(FILE *fp)
+{
+    fprintf(fp,
+        "usage: darknet legr finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>]\n"
+        "                             [-nolabels [-images LIST]] [-iters 500] [-lr X] [-distill 1]\n"
+        "                             [-batch N] [-snapshot K] [-out PREFIX] [-resume] [-seed 1]\n"
+        "  Fine-tunes a (pruned) pair on the train= list of <datacfg> with Darknet's own\n"
+        "  training step.  The schedule is set here, not in the cfg: no burn-in, the cfg's\n"
+        "  learning_rate (or -lr) for the first 80%% of -iters, a tenth of it for the rest,\n"
+        "  the cfg's batch (or -batch N, at most the cfg's).  The cfg's max_batches, steps\n"
+        "  and burn_in are ignored and kept as they are in the output.\n"
+        "  -teacher C W  distil from the original model: the student's head inputs (what\n"
+        "                feeds [yolo]/[softmax]) are pulled toward the teacher's on the\n"
+        "                same images, with weight -distill, on top of Darknet's loss\n"
+        "  -nolabels     the teacher's outputs are the only target: no label files are\n"
+        "                read; images from -images LIST or the train= list (random flips)\n"
+        "  -out PREFIX   writes PREFIX.cfg, PREFIX.weights (seen = 0, loads in stock\n"
+        "                Darknet) and PREFIX.state; default <weights name>-ft\n"
+        "  -snapshot K   PREFIX.weights and PREFIX.state every K iterations (default\n"
+        "                iters/10); -resume continues from them\n");
+}
+
+static void cmd_finetune(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) { usage_finetune(stdout); exit(0); }
+    legr_tune_opts o = {0};
+    for (int i = 3; i < argc; ++i) {
+        if (!argv[i] || strcmp(argv[i], "-teacher")) continue;
+        if (i + 2 >= argc || !argv[i + 1] || !argv[i + 2]) die("-teacher needs <cfg> <weights>");
+        o.teacher_cfg = argv[i + 1];
+        o.teacher_weights = argv[i + 2];
+        for (int k = 0; k < 3; ++k) {        /* removed as Darknet's del_arg does */
+            for (int j = i; j < argc - 1; ++j) argv[j] = argv[j + 1];
+            argv[argc - 1] = NULL;
+        }
+        break;
+    }
+    o.iters = find_int_arg(argc, argv, "-iters", 500);
+    o.lr = find_float_arg(argc, argv, "-lr", 0);
+    o.distill = find_float_arg(argc, argv, "-distill", 1);
+    o.nolabels = find_arg(argc, argv, "-nolabels");
+    o.images = find_char_arg(argc, argv, "-images", 0);
+    o.batch = find_int_arg(argc, argv, "-batch", 0);
+    o.snapshot = find_int_arg(argc, argv, "-snapshot", 0);
+    o.resume = find_arg(argc, argv, "-resume");
+    o.seed = (unsigned)find_int_arg(argc, argv, "-seed", 1);
+    char *out = find_char_arg(argc, argv, "-out", 0);
+    char *pos[3];
+    if (positionals(argc, argv, 3, pos, 3) != 3) { usage_finetune(stderr); exit(1); }
+    if (!(o.lr >= 0 && o.lr < 10)) die("-lr must be between 0 and 10");
+    if (o.batch < 0 || o.snapshot < 0) die("-batch and -snapshot must be >= 0");
+    if (o.images && !o.nolabels) die("-images goes with -nolabels (labelled fine-tuning reads train= of <datacfg>)");
+    o.datacfg = pos[0];
+    o.cfg = pos[1];
+    o.weights = pos[2];
+    char *pfx = NULL;
+    if (!out) {     /* <weights without .weights>-ft, in the current directory */
+        char *copy = legr_strdup(pos[2]), *base = basename(copy);
+        size_t n = strlen(base);
+        if (n > 8 && !strcmp(base + n - 8, ".weights")) base[n - 8] = 0;
+        pfx = malloc(strlen(base) + 4);
+        sprintf(pfx, "%s-ft", base);
+        free(copy);
+    }
+    o.out = out ? out : pfx;
+    char err[ERRLEN];
+    if (legr_tune_run(&o, err, sizeof err) != 0) die(err);
+    free(pfx);
+}
+
 void run_legr(int argc, char **argv)
 {
     /* Darknet callocs every layer's buffers for the cfg's full batch; legr
@@ -826,6 +953,7 @@ void run_legr(int argc, char **argv)
     else if (!strcmp(argv[2], "init")) cmd_init(argc, argv);
     else if (!strcmp(argv[2], "eval")) cmd_eval(argc, argv);
     else if (!strcmp(argv[2], "search")) cmd_search(argc, argv);
+    else if (!strcmp(argv[2], "finetune")) cmd_finetune(argc, argv);
     else {
         fprintf(stderr, "legr: unknown command '%s'\n", argv[2]);
         usage_all(stderr);

@@ -97,6 +97,60 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Decodes the images of listfile (first max_images when > 0) prepared for
+ * net, with their ground truth when with_truth (boxes from label files for
+ * detectors, the class name in the path for classifiers). */
+static int load_list(const char *listfile, int classes, char **names, int with_truth,
+                     const network *net, int max_images, legr_valset *vs, char *err, size_t errlen)
+{
+    int rc = 0;
+    vs->is_detector = legr_network_is_detector(net);
+    list *plist = get_paths((char *)listfile);
+    int n = plist->size;
+    if (max_images > 0 && max_images < n) n = max_images;
+    char **paths = (char **)list_to_array(plist);
+    vs->n_images = n;
+    vs->classes = classes;
+    vs->w = net->w; vs->h = net->h; vs->c = net->c;
+    vs->paths = legr_calloc(n, sizeof(char *));
+    vs->pixels = legr_calloc(n, sizeof(float *));
+    vs->orig_w = legr_calloc(n, sizeof(int));
+    vs->orig_h = legr_calloc(n, sizeof(int));
+    vs->truth = legr_calloc(n, sizeof(legr_box *));
+    vs->n_truth = legr_calloc(n, sizeof(int));
+    vs->label = legr_calloc(n, sizeof(int));
+    double t0 = what_time_is_it_now();
+    for (int i = 0; i < n && rc == 0; ++i) {
+        vs->paths[i] = legr_strdup(paths[i]);
+        vs->label[i] = -1;
+        if (!file_exists(paths[i])) { rc = legr_fail(err, errlen, "%s: image listed in %s does not exist", paths[i], listfile); break; }
+        image im = load_image_color(paths[i], 0, 0);
+        vs->orig_w[i] = im.w;
+        vs->orig_h[i] = im.h;
+        image prep = vs->is_detector ? letterbox_image(im, net->w, net->h)
+                                     : center_crop_image(im, net->w, net->h);
+        vs->pixels[i] = prep.data;
+        free_image(im);
+        if (!with_truth) continue;
+        if (vs->is_detector) {
+            char lp[4096];
+            legr_label_path(paths[i], lp, sizeof lp);
+            int nb = legr_read_labels(lp, classes, &vs->truth[i], err, errlen);
+            if (nb < 0) { rc = -1; break; }
+            vs->n_truth[i] = nb;
+        } else {
+            for (int j = 0; j < classes; ++j)
+                if (strstr(paths[i], names[j])) { vs->label[i] = j; break; }
+        }
+    }
+    vs->decode_s = what_time_is_it_now() - t0;
+    for (int i = 0; i < plist->size; ++i) free(paths[i]);
+    free(paths);
+    free_list(plist);
+    if (rc != 0) legr_valset_free(vs);
+    return rc;
+}
+
 int legr_valset_load(const char *datacfg, const char *list_key, const network *net,
                      int max_images, legr_valset *vs, char *err, size_t errlen)
 {
@@ -115,59 +169,25 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
                        legr_network_classes(net));
     char **names = NULL;
     int n_names = 0;
-    vs->is_detector = legr_network_is_detector(net);
-    if (rc == 0 && !vs->is_detector) {
+    if (rc == 0 && !legr_network_is_detector(net)) {
         if (!labels || !(names = legr_read_lines(labels, &n_names)) || n_names < classes)
             rc = legr_fail(err, errlen, "%s: labels= list %s missing or shorter than classes=%d",
                            datacfg, labels ? labels : "(none)", classes);
     }
     if (rc != 0) { legr_free_options(opt); legr_free_strings(names, n_names); return -1; }
 
-    list *plist = get_paths(listfile);
-    int n = plist->size;
-    if (max_images > 0 && max_images < n) n = max_images;
-    char **paths = (char **)list_to_array(plist);
-    vs->n_images = n;
-    vs->classes = classes;
-    vs->w = net->w; vs->h = net->h; vs->c = net->c;
-    vs->paths = legr_calloc(n, sizeof(char *));
-    vs->pixels = legr_calloc(n, sizeof(float *));
-    vs->orig_w = legr_calloc(n, sizeof(int));
-    vs->orig_h = legr_calloc(n, sizeof(int));
-    vs->truth = legr_calloc(n, sizeof(legr_box *));
-    vs->n_truth = legr_calloc(n, sizeof(int));
-    vs->label = legr_calloc(n, sizeof(int));
-    double t0 = what_time_is_it_now();
-    for (int i = 0; i < n && rc == 0; ++i) {
-        vs->paths[i] = legr_strdup(paths[i]);
-        if (!file_exists(paths[i])) { rc = legr_fail(err, errlen, "%s: image listed in %s does not exist", paths[i], listfile); break; }
-        image im = load_image_color(paths[i], 0, 0);
-        vs->orig_w[i] = im.w;
-        vs->orig_h[i] = im.h;
-        image prep = vs->is_detector ? letterbox_image(im, net->w, net->h)
-                                     : center_crop_image(im, net->w, net->h);
-        vs->pixels[i] = prep.data;
-        free_image(im);
-        if (vs->is_detector) {
-            char lp[4096];
-            legr_label_path(paths[i], lp, sizeof lp);
-            int nb = legr_read_labels(lp, classes, &vs->truth[i], err, errlen);
-            if (nb < 0) { rc = -1; break; }
-            vs->n_truth[i] = nb;
-        } else {
-            vs->label[i] = -1;
-            for (int j = 0; j < classes; ++j)
-                if (strstr(paths[i], names[j])) { vs->label[i] = j; break; }
-        }
-    }
-    vs->decode_s = what_time_is_it_now() - t0;
-    for (int i = 0; i < plist->size; ++i) free(paths[i]);
-    free(paths);
-    free_list(plist);
+    rc = load_list(listfile, classes, names, 1, net, max_images, vs, err, errlen);
     legr_free_options(opt);
     legr_free_strings(names, n_names);
-    if (rc != 0) legr_valset_free(vs);
     return rc;
+}
+
+int legr_imageset_load(const char *listfile, const network *net, int max_images,
+                       legr_valset *vs, char *err, size_t errlen)
+{
+    memset(vs, 0, sizeof(*vs));
+    if (!file_exists(listfile)) return legr_fail(err, errlen, "%s: image list does not exist", listfile);
+    return load_list(listfile, legr_network_classes(net), NULL, 0, net, max_images, vs, err, errlen);
 }
 
 void legr_valset_free(legr_valset *vs)
@@ -387,9 +407,7 @@ static void restore_state(network *net, saved_state *s, int restore_bn)
     free(s);
 }
 
-/* Fills net->input (and net->truth when truth != 0) with images
- * first..first+batch-1 of vs (wrapping around). */
-static void fill_batch(network *net, const legr_valset *vs, int first, int truth)
+void legr_valset_fill(network *net, const legr_valset *vs, int first, int truth)
 {
     int b = net->batch, per = vs->w * vs->h * vs->c;
     int max_boxes = net->truths / 5;
@@ -439,7 +457,7 @@ double legr_validation_loss(network *net, const legr_valset *vs)
     double sum = 0;
     int batches = (vs->n_images + net->batch - 1) / net->batch;
     for (int b = 0; b < batches; ++b) {
-        fill_batch(net, vs, b * net->batch, 1);
+        legr_valset_fill(net, vs, b * net->batch, 1);
         train_forward(net);
         sum += *net->cost / net->batch;
     }
@@ -459,7 +477,7 @@ void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches)
         var[i] = legr_calloc(l->out_c, sizeof(double));
     }
     for (int b = 0; b < n_batches; ++b) {
-        fill_batch(net, vs, b * net->batch, 1);
+        legr_valset_fill(net, vs, b * net->batch, 1);
         train_forward(net);
         for (int i = 0; i < net->n; ++i) {
             if (!mean[i]) continue;

@@ -48,6 +48,15 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
                      int max_images, legr_valset *vs, char *err, size_t errlen);
 void legr_valset_free(legr_valset *vs);
 
+/* Loads the images of any list file (one path a line), without labels, for
+ * network net: for BN re-estimation, reconstruction and distillation. */
+int legr_imageset_load(const char *listfile, const network *net, int max_images,
+                       legr_valset *vs, char *err, size_t errlen);
+
+/* Fills net->input (and net->truth when truth != 0) with images
+ * first..first+net->batch-1 of vs (wrapping around). */
+void legr_valset_fill(network *net, const legr_valset *vs, int first, int truth);
+
 /* Reads a YOLO-format label file; a missing file is no objects.  Returns the
  * number of boxes (>= 0) or -1 with err naming the file and line. */
 int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err, size_t errlen);

@@ -82,6 +82,29 @@ static load_args make_args(network *net, const legr_trainset *ts, data *buffer)
     return a;
 }
 
+void legr_trainset_next(network *net, const legr_trainset *ts, data *d)
+{
+    load_args a = make_args(net, ts, d);
+    load_data_blocking(a);
+}
+
+float legr_train_iteration(network *net, data d, legr_train_hook hook, void *ctx)
+{
+    int n = d.X.rows / net->batch;
+    double sum = 0;
+    for (int i = 0; i < n; ++i) {
+        get_next_batch(d, net->batch, i * net->batch, net->input, net->truth);
+        *net->seen += net->batch;
+        net->train = 1;
+        forward_network(net);
+        if (hook && hook(net, ctx) != 0) return -1;
+        backward_network(net);
+        sum += *net->cost;
+        if (((*net->seen) / net->batch) % net->subdivisions == 0) update_network(net);
+    }
+    return n ? (float)(sum / (n * net->batch)) : 0;
+}
+
 float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr, unsigned seed)
 {
     if (iters <= 0) return 0;
@@ -90,12 +113,11 @@ float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr, 
     net->burn_in = 0;
     srand(seed);
     data buffer;
-    load_args a = make_args(net, ts, &buffer);
     double sum = 0;
     int muted = legr_mute_stdout();
     for (int it = 0; it < iters; ++it) {
-        load_data_blocking(a);
-        sum += train_network(net, buffer);
+        legr_trainset_next(net, ts, &buffer);
+        sum += legr_train_iteration(net, buffer, NULL, NULL);
         free_data(buffer);
     }
     legr_unmute_stdout(muted);

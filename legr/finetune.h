@@ -23,6 +23,22 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
                        char *err, size_t errlen);
 void legr_trainset_free(legr_trainset *ts);
 
+/* Loads one iteration's images (net->batch * net->subdivisions) of ts with
+ * Darknet's own loader and augmentation, into *d (free with free_data). */
+void legr_trainset_next(network *net, const legr_trainset *ts, data *d);
+
+/* Runs between the forward and the backward pass of every sub-batch: the
+ * place to add to the heads' deltas (distillation).  Returning non-zero
+ * stops the iteration before the backward pass (a diverged forward: with
+ * NaN activations Darknet's maxpool backward writes outside its buffer). */
+typedef int (*legr_train_hook)(network *net, void *ctx);
+
+/* One iteration of Darknet's training step on d (its rows a multiple of
+ * net->batch): per sub-batch forward, hook, backward; update_network every
+ * net->subdivisions sub-batches, as train_network does.  Returns Darknet's
+ * loss per image, or -1 when the hook stopped it. */
+float legr_train_iteration(network *net, data d, legr_train_hook hook, void *ctx);
+
 /* Trains net for iters iterations (each net->batch * net->subdivisions
  * images) at learning rate lr (cfg's when lr <= 0), seeding Darknet's rand()
  * with seed first.  Returns the mean training loss. */

@@ -12,6 +12,7 @@ typedef struct {
     long params;
     double acc;             /* mAP@0.5 or top-1 */
     double acc_bn;          /* after BN re-estimation; < 0 when not measured */
+    double acc_rec;         /* the written pair after reconstruction + BN; < 0: not measured */
     double ms;              /* forward ms per image */
 } legr_row;
 

@@ -11,6 +11,10 @@
 int legr_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* 0 for NaN and +-inf, from the bits: Darknet builds with -Ofast, whose
+ * -ffinite-math-only compiles isfinite()/isnan() to constants. */
+int legr_finite(double x);
+
 /* malloc/calloc that return NULL on overflow of n * size. */
 void *legr_calloc(size_t n, size_t size);
 

@@ -174,6 +174,42 @@ int legr_weights_read(const char *path, const network *net, legr_weights *w,
     return 0;
 }
 
+void legr_weights_apply(const legr_weights *w, network *net)
+{
+    for (int i = 0; i < net->n; ++i) {
+        apply_layer(&net->layers[i], w->data + w->offset[i]);
+#ifdef GPU
+        legr_push_layer(&net->layers[i]);
+#endif
+    }
+}
+
+int legr_weights_save_network(network *net, const char *path, char *err, size_t errlen)
+{
+    long want = legr_network_weight_floats(net, err, errlen);
+    if (want < 0) return -1;
+    char *tmp;
+    FILE *fp = legr_open_temp(path, &tmp, err, errlen);  /* checks the directory is writable */
+    if (!fp) return -1;
+    fclose(fp);
+    size_t seen = *net->seen;
+    *net->seen = 0;
+    int muted = legr_mute_fd(2);
+    save_weights(net, tmp);     /* Darknet's writer, header 0.2.0 */
+    legr_unmute_fd(2, muted);
+    *net->seen = seen;
+    struct stat st;
+    int rc = 0;
+    if (stat(tmp, &st) != 0 || (size_t)st.st_size != 20 + 4 * (size_t)want)
+        rc = legr_fail(err, errlen, "%s: write failed or wrong size (%lld bytes, the cfg implies %zu)",
+                       path, stat(tmp, &st) == 0 ? (long long)st.st_size : -1LL, 20 + 4 * (size_t)want);
+    else if (rename(tmp, path) != 0)
+        rc = legr_fail(err, errlen, "%s: cannot rename into place", path);
+    if (rc != 0) remove(tmp);
+    free(tmp);
+    return rc;
+}
+
 int legr_weights_write_header(FILE *fp)
 {
     int32_t v[3] = { 0, 2, 0 };

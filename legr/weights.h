@@ -33,6 +33,16 @@ void legr_weights_free(legr_weights *w);
 /* Writes a 0.2.0 header with seen = 0 to an open file.  Returns 0 or -1. */
 int legr_weights_write_header(FILE *fp);
 
+/* Puts w's floats (read for net) back into net's buffers, undoing any
+ * change made in memory (BN re-estimation, fine-tuning). */
+void legr_weights_apply(const legr_weights *w, network *net);
+
+/* Writes net's current weights (Darknet's save_weights: what fine-tuning,
+ * reconstruction or BN re-estimation left in memory) to path through a
+ * temporary name, with header 0.2.0 and seen = 0, after checking that the
+ * file holds exactly the floats its cfg implies.  Returns 0 or -1. */
+int legr_weights_save_network(network *net, const char *path, char *err, size_t errlen);
+
 #ifdef GPU
 /* GPU builds with a GPU (gpu_index >= 0) compute from the device copies:
  * pushes layer l's host weights and BN statistics after legr changed them. */

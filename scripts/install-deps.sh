@@ -9,7 +9,7 @@
 set -eu
 
 PKGS="build-essential dpkg-dev pkg-config libopencv-dev libdnnl-dev libopenblas-dev zlib1g-dev
-libcmocka-dev darknet dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin"
+libcmocka-dev liblapacke-dev darknet dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin"
 # Extra packages can be requested by the caller.
 PKGS="$PKGS ${LEGR_EXTRA_PKGS:-}"
 

@@ -1,0 +1,73 @@
+/* prune.c: writes one budget's pair and recovers it (see prune.h). */
+#include "prune.h"
+#include "surgery.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
+                         const legr_recovery *r, char *err, size_t errlen)
+{
+    if (!r || (r->recover <= 0 && r->bn <= 0)) return 0;
+    if (!r->images || r->images->n_images == 0)
+        return legr_fail(err, errlen, "recovery needs images (-images LIST or a train= list)");
+    if (r->recover > 0) {
+        legr_recover_opts o = { r->images, r->recover, r->positions, r->ridge };
+        int nl = legr_recover_layers(m->net, &m->graph, mask, NULL, 0), nr = 0;
+        legr_recover_layer *rep = legr_calloc(nl ? nl : 1, sizeof *rep);
+        if (!rep) return legr_fail(err, errlen, "out of memory");
+        int rc = legr_reconstruct(m->net, pruned, &m->graph, mask, &o, rep, &nr, err, errlen);
+        double before = 0, after = 0;
+        for (int k = 0; k < nr; ++k) {
+            if (r->verbose)
+                printf("    reconstructed layer %3d: relative output error %.4f -> %.4f\n",
+                       rep[k].layer, rep[k].err_before, rep[k].err_after);
+            before += rep[k].err_before;
+            after += rep[k].err_after;
+        }
+        if (rc == 0 && nr > 0)
+            printf("  reconstruction: %d layers re-fitted on %d images, mean relative output error %.4f -> %.4f\n",
+                   nr, r->recover < r->images->n_images ? r->recover : r->images->n_images,
+                   before / nr, after / nr);
+        free(rep);
+        if (rc != 0) return -1;
+    }
+    if (r->bn > 0) legr_bn_reestimate(pruned, r->images, r->bn);
+    return 0;
+}
+
+/* "<path>.<what>.<pid>": a temporary name beside path. */
+static char *temp_name(const char *path, const char *what)
+{
+    size_t n = strlen(path) + strlen(what) + 32;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s.%s.%ld", path, what, (long)getpid());
+    return s;
+}
+
+int legr_prune_write(legr_model *m, const legr_mask *mask, const legr_recovery *r,
+                     const char *out_cfg, const char *out_weights, char *err, size_t errlen)
+{
+    if (!r || (r->recover <= 0 && r->bn <= 0))
+        return legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, out_cfg, out_weights,
+                                 err, errlen);
+    char *tc = temp_name(out_cfg, "prune"), *tw = temp_name(out_weights, "prune");
+    int rc = tc && tw ? 0 : legr_fail(err, errlen, "out of memory");
+    if (rc == 0)
+        rc = legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, tc, tw, err, errlen);
+    network *pn = NULL;
+    if (rc == 0 && !(pn = legr_load_written_pair(tc, tw)))
+        rc = legr_fail(err, errlen, "%s: Darknet could not load the pruned pair", tc);
+    if (rc == 0) rc = legr_recover_network(m, pn, mask, r, err, errlen);
+    if (rc == 0) rc = legr_weights_save_network(pn, tw, err, errlen);
+    if (rc == 0 && (rename(tw, out_weights) != 0 || rename(tc, out_cfg) != 0))
+        rc = legr_fail(err, errlen, "%s: cannot rename into place", out_cfg);
+    legr_free_network(pn);
+    if (tc) remove(tc);     /* no-ops after the renames */
+    if (tw) remove(tw);
+    free(tc);
+    free(tw);
+    return rc;
+}

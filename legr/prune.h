@@ -1,0 +1,34 @@
+/* prune.h: one budget's pruned pair, written and recovered: the surgery
+ * (surgery.h), then, when asked, least-squares reconstruction (recover.h)
+ * and BN re-estimation on unlabelled images, so that the written .weights
+ * carries the recovered model. */
+#ifndef LEGR_PRUNE_H
+#define LEGR_PRUNE_H
+
+#include <stddef.h>
+#include "model.h"
+#include "mask.h"
+#include "eval.h"
+#include "recover.h"
+
+typedef struct {
+    const legr_valset *images;  /* unlabelled images for recovery, or NULL */
+    int recover;                /* images for reconstruction (0: no reconstruction) */
+    int bn;                     /* batches for BN re-estimation (0: none) */
+    int positions;              /* see legr_recover_opts */
+    float ridge;
+    int verbose;                /* print each re-fitted layer's error */
+} legr_recovery;
+
+/* Recovers a pruned network in memory: reconstruction against m's network
+ * (the original), then BN re-estimation.  Returns 0 or -1 with err set. */
+int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
+                         const legr_recovery *r, char *err, size_t errlen);
+
+/* Writes out_cfg/out_weights for mask; with recovery (r != NULL and
+ * r->recover or r->bn), the pair is written to temporary names, loaded,
+ * recovered and saved, and only then renamed into place. */
+int legr_prune_write(legr_model *m, const legr_mask *mask, const legr_recovery *r,
+                     const char *out_cfg, const char *out_weights, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,266 @@
+/* tune.c: the `legr finetune` pipeline (see tune.h). */
+#include "tune.h"
+#include "model.h"
+#include "finetune.h"
+#include "distill.h"
+#include "eval.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    network *teacher;
+    legr_heads hs, ht;
+    float weight;
+    int replace;            /* nolabels: the teacher is the only target */
+    double loss;            /* distillation loss summed over the iteration */
+    int diverged;           /* a loss became NaN or infinite */
+} distill_ctx;
+
+/* Between the student's forward and backward: the teacher sees the same
+ * input, and its head inputs pull the student's.  Stops the iteration when
+ * a loss is NaN or infinite. */
+static int distill_hook(network *net, void *vctx)
+{
+    distill_ctx *c = vctx;
+    network *t = c->teacher;
+    double loss = 0;
+    if (t) {
+        memcpy(t->input, net->input, (size_t)net->batch * net->inputs * sizeof(float));
+        t->train = 0;
+        forward_network(t);
+        loss = legr_distill(net, &c->hs, t, &c->ht, c->weight, c->replace);
+        c->loss += loss;
+    }
+    /* a diverged forward stops before its backward (see legr_train_hook) */
+    c->diverged = !legr_finite(loss) || !legr_finite(*net->cost);
+    return c->diverged;
+}
+
+/* One iteration of unlabelled images: random images of vs, each flipped
+ * left-right at random, and empty truth. */
+static data unlabelled_batch(const network *net, const legr_valset *vs)
+{
+    int rows = net->batch * net->subdivisions, w = vs->w, h = vs->h, ch = vs->c;
+    data d = {0};
+    d.X = make_matrix(rows, w * h * ch);
+    d.y = make_matrix(rows, net->truths > 0 ? net->truths : 1);
+    for (int r = 0; r < rows; ++r) {
+        const float *src = vs->pixels[rand() % vs->n_images];
+        float *dst = d.X.vals[r];
+        if (rand() & 1) {
+            for (int p = 0; p < ch * h; ++p)
+                for (int x = 0; x < w; ++x) dst[p * w + x] = src[p * w + w - 1 - x];
+        } else {
+            memcpy(dst, src, (size_t)w * h * ch * sizeof(float));
+        }
+    }
+    return d;
+}
+
+static void fmt_eta(char *buf, size_t len, double s)
+{
+    if (s < 90) snprintf(buf, len, "%.0fs", s);
+    else if (s < 5400) snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    else snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+}
+
+static char *out_path(const char *prefix, const char *ext)
+{
+    size_t n = strlen(prefix) + strlen(ext) + 1;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s%s", prefix, ext);
+    return p;
+}
+
+/* The iteration a state file records, or -1. */
+static int read_state(const char *path, int iters, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return legr_fail(err, errlen, "%s: no state to resume from", path);
+    int it = -1, total = -1;
+    int ok = fscanf(fp, "legr-finetune-state 1 iteration %d of %d", &it, &total) == 2;
+    fclose(fp);
+    if (!ok || it < 0 || total <= 0 || it > total)
+        return legr_fail(err, errlen, "%s: not a legr finetune state file", path);
+    if (total != iters)
+        return legr_fail(err, errlen, "%s: that run had -iters %d, not %d", path, total, iters);
+    return it;
+}
+
+static int write_state(const char *path, int it, int iters, char *err, size_t errlen)
+{
+    char *tmp;
+    FILE *fp = legr_open_temp(path, &tmp, err, errlen);
+    if (!fp) return -1;
+    fprintf(fp, "legr-finetune-state 1 iteration %d of %d\n", it, iters);
+    return legr_commit_temp(fp, tmp, path, 1, err, errlen);
+}
+
+/* Every output against every input, by inode. */
+static int check_outputs(const legr_tune_opts *o, char *const *outs, int n_out, char *err, size_t errlen)
+{
+    const char *ins[] = { o->datacfg, o->cfg, o->weights, o->teacher_cfg, o->teacher_weights, o->images };
+    for (int i = 0; i < n_out; ++i)
+        for (size_t k = 0; k < sizeof ins / sizeof *ins; ++k)
+            if (ins[k] && legr_same_file(outs[i], ins[k]))
+                return legr_fail(err, errlen, "%s: refusing to overwrite an input file (choose another -out)", outs[i]);
+    return 0;
+}
+
+typedef struct {
+    legr_model student, teacher;
+    int have_teacher;
+    legr_trainset ts;
+    legr_valset images;
+    int have_ts, have_images;
+    char *ocfg, *oweights, *ostate;
+} tune_state;
+
+static void tune_free(tune_state *s)
+{
+    legr_model_free(&s->student);
+    if (s->have_teacher) legr_model_free(&s->teacher);
+    if (s->have_ts) legr_trainset_free(&s->ts);
+    if (s->have_images) legr_valset_free(&s->images);
+    free(s->ocfg); free(s->oweights); free(s->ostate);
+}
+
+static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, int *start,
+                      char *err, size_t errlen)
+{
+    if (o->iters <= 0) return legr_fail(err, errlen, "-iters must be at least 1");
+    if (!(o->distill > 0 && o->distill < 1e6)) return legr_fail(err, errlen, "-distill must be > 0");
+    if (o->nolabels && !o->teacher_cfg)
+        return legr_fail(err, errlen, "-nolabels needs -teacher <cfg> <weights>: the teacher is the only target");
+    s->ocfg = out_path(o->out, ".cfg");
+    s->oweights = out_path(o->out, ".weights");
+    s->ostate = out_path(o->out, ".state");
+    if (!s->ocfg || !s->oweights || !s->ostate) return legr_fail(err, errlen, "out of memory");
+    char *outs[] = { s->ocfg, s->oweights, s->ostate };
+    if (check_outputs(o, outs, 3, err, errlen) != 0) return -1;
+    if (legr_model_load(o->cfg, o->weights, &s->student, err, errlen) != 0) return -1;
+    network *net = s->student.net;
+    *start = 0;
+    if (o->resume) {
+        *start = read_state(s->ostate, o->iters, err, errlen);
+        if (*start < 0) return -1;
+        legr_weights_free(&s->student.w);
+        if (legr_weights_read(s->oweights, net, &s->student.w, err, errlen) != 0) return -1;
+    }
+    if (o->batch > 0 && o->batch < net->batch) set_batch_network(net, o->batch);
+    if (o->teacher_cfg) {
+        if (legr_model_load(o->teacher_cfg, o->teacher_weights, &s->teacher, err, errlen) != 0) return -1;
+        s->have_teacher = 1;
+        dc->teacher = s->teacher.net;
+        if (legr_heads_find(net, &dc->hs, err, errlen) != 0 ||
+            legr_heads_find(dc->teacher, &dc->ht, err, errlen) != 0 ||
+            legr_heads_match(net, &dc->hs, dc->teacher, &dc->ht, err, errlen) != 0) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", err);
+            return legr_fail(err, errlen, "%s: %s", o->teacher_cfg, why);
+        }
+        set_batch_network(dc->teacher, net->batch);
+#ifdef GPU
+        if (gpu_index >= 0)
+            return legr_fail(err, errlen, "-teacher runs on the CPU build for now (run with -nogpu)");
+#endif
+    }
+    int rc;
+    if (o->nolabels) {
+        rc = o->images ? legr_imageset_load(o->images, net, 0, &s->images, err, errlen)
+                       : legr_valset_load(o->datacfg, "train", net, 0, &s->images, err, errlen);
+        s->have_images = rc == 0;
+        if (rc == 0 && s->images.n_images == 0)
+            rc = legr_fail(err, errlen, "%s: the image list is empty", o->images ? o->images : o->datacfg);
+    } else {
+        rc = legr_trainset_load(o->datacfg, net, &s->ts, err, errlen);
+        s->have_ts = rc == 0;
+    }
+    return rc;
+}
+
+static int save_outputs(tune_state *s, int it, int iters, int final, char *err, size_t errlen)
+{
+    if (legr_weights_save_network(s->student.net, s->oweights, err, errlen) != 0) return -1;
+    if (final) {
+        char *tmp;
+        FILE *fp = legr_open_temp(s->ocfg, &tmp, err, errlen);
+        if (!fp) return -1;
+        fclose(fp);
+        if (legr_cfg_write(&s->student.cfg, tmp, NULL, NULL, err, errlen) != 0) { remove(tmp); free(tmp); return -1; }
+        int rc = rename(tmp, s->ocfg) == 0 ? 0 : legr_fail(err, errlen, "%s: cannot rename into place", s->ocfg);
+        if (rc != 0) remove(tmp);
+        free(tmp);
+        if (rc != 0) return -1;
+    }
+    return write_state(s->ostate, it, iters, err, errlen);
+}
+
+int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
+{
+    tune_state s;
+    memset(&s, 0, sizeof s);
+    distill_ctx dc;
+    memset(&dc, 0, sizeof dc);
+    dc.weight = o->distill;
+    dc.replace = o->nolabels;
+    int start = 0;
+    if (tune_setup(o, &s, &dc, &start, err, errlen) != 0) { tune_free(&s); return -1; }
+    network *net = s.student.net;
+    float lr0 = o->lr > 0 ? o->lr : net->learning_rate;
+    int decay_at = o->iters - o->iters / 5;
+    int snap = o->snapshot > 0 ? o->snapshot : (o->iters >= 10 ? o->iters / 10 : o->iters);
+    int per_iter = net->batch * net->subdivisions;
+    net->policy = CONSTANT;
+    net->burn_in = 0;
+    printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
+           "iteration %d, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
+           net->subdivisions, lr0, lr0 / 10, decay_at + 1, net->momentum, net->decay);
+    printf("  %s%s; snapshots every %d iterations to %s (state %s)%s\n",
+           o->teacher_cfg ? (o->nolabels ? "distillation only (no labels), teacher " : "Darknet's loss + distillation, teacher ")
+                          : "Darknet's loss",
+           o->teacher_cfg ? o->teacher_cfg : "", snap, s.oweights, s.ostate,
+           start ? " [resumed]" : "");
+    if (start) printf("  resuming from iteration %d\n", start);
+    fflush(stdout);
+    double t0 = what_time_is_it_now(), last = 0;
+    int rc = 0;
+    for (int it = start; it < o->iters && rc == 0; ++it) {
+        srand(o->seed + 7919u * (unsigned)it);      /* resumable: the data depend on it alone */
+        data d;
+        if (o->nolabels) d = unlabelled_batch(net, &s.images);
+        else legr_trainset_next(net, &s.ts, &d);
+        net->learning_rate = it >= decay_at ? lr0 / 10 : lr0;
+        dc.loss = 0;
+        int muted = legr_mute_stdout();
+        float loss = legr_train_iteration(net, d, distill_hook, &dc);
+        legr_unmute_stdout(muted);
+        free_data(d);
+        double now = what_time_is_it_now() - t0;
+        int done = it + 1 - start;
+        if (it == start || it + 1 == o->iters || now - last >= 5) {
+            char eta[32];
+            fmt_eta(eta, sizeof eta, now / done * (o->iters - it - 1));
+            printf("  iteration %d/%d  loss %s", it + 1, o->iters, o->nolabels ? "-" : "");
+            if (!o->nolabels) printf("%.4f", loss);
+            if (dc.teacher) printf("  distill %.4f", dc.loss / per_iter);
+            printf("  lr %g  %.1f images/s  ETA %s\n", net->learning_rate, done * per_iter / now, eta);
+            fflush(stdout);
+            last = now;
+        }
+        if (dc.diverged)
+            rc = legr_fail(err, errlen, "the loss became NaN or infinite at iteration %d (try a smaller -lr); "
+                           "%s holds the last snapshot", it + 1, s.oweights);
+        else if ((it + 1) % snap == 0 || it + 1 == o->iters)
+            rc = save_outputs(&s, it + 1, o->iters, it + 1 == o->iters, err, errlen);
+    }
+    if (rc == 0 && start == o->iters) rc = save_outputs(&s, o->iters, o->iters, 1, err, errlen);
+    if (rc == 0)
+        printf("legr finetune: done in %.0f s: %s, %s\n", what_time_is_it_now() - t0, s.ocfg, s.oweights);
+    tune_free(&s);
+    return rc;
+}

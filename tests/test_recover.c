@@ -1,0 +1,424 @@
+/* test_recover.c: recovery of pruned models.
+ *   - reconstruction (recover.c) lowers every re-fitted layer's output error
+ *     against plain surgery, measured on held-out real images (Debian's
+ *     darknet sample pictures), with seeded random weights;
+ *   - an exact case: a removed channel that is a linear combination of kept
+ *     ones; after reconstruction the pruned network computes what the
+ *     original computes, to float tolerance;
+ *   - `legr prune -recover -bn` writes a pair of the exact size whose
+ *     weights differ from plain surgery, that stock Darknet runs as ours does;
+ *   - `legr finetune -teacher -nolabels`: 20 label-free distillation
+ *     iterations lower the distillation loss; the output loads in stock
+ *     Darknet; -resume continues from the state file;
+ *   - bad input: one `legr:` line, non-zero exit, nothing written. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "model.h"
+#include "rank.h"
+#include "surgery.h"
+#include "recover.h"
+#include "eval.h"
+
+#define SAMPLES "/usr/share/darknet/data/"
+
+/* A small detector-like stack at 64x64: BN convs, a maxpool, a 1x1, a
+ * linear head conv. */
+static const char *SMALL_CFG =
+    "[net]\nbatch=4\nsubdivisions=1\nwidth=64\nheight=64\nchannels=3\nlearning_rate=0.001\n"
+    "momentum=0.9\ndecay=0.0005\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[maxpool]\nsize=2\nstride=2\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=1\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[convolutional]\nfilters=10\nsize=1\nstride=1\npad=1\nactivation=linear\n";
+
+static char *write_list(const char *dir, const char *name, const char *const *imgs, int n)
+{
+    char *path = tu_path(dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < n; ++i) fprintf(fp, SAMPLES "%s\n", imgs[i]);
+    fclose(fp);
+    return path;
+}
+
+/* The model, its plain-L2 mask at `ratio`, and the pruned pair loaded. */
+typedef struct {
+    legr_model m;
+    legr_mask mask;
+    char *pcfg, *pweights;
+} pruned_case;
+
+static void make_case(const char *dir, const char *cfgtext, float ratio, unsigned seed, pruned_case *pc)
+{
+    char *cfg = tu_path(dir, "net.cfg"), *w = tu_path(dir, "net.weights");
+    assert_int_equal(tu_write_text(cfg, cfgtext), 0);
+    assert_int_equal(tu_random_weights(cfg, w, seed), 0);
+    char err[512];
+    assert_int_equal(legr_model_load(cfg, w, &pc->m, err, sizeof err), 0);
+    legr_norms nr;
+    legr_affine a;
+    assert_int_equal(legr_norms_compute(pc->m.net, &pc->m.graph, &nr), 0);
+    assert_int_equal(legr_affine_identity(&a, pc->m.graph.n_groups), 0);
+    long flops;
+    assert_int_equal(legr_select(pc->m.net, &pc->m.graph, &nr, &a, ratio, 0.1f, &pc->mask, &flops,
+                                 err, sizeof err), 0);
+    pc->pcfg = tu_path(dir, "p.cfg");
+    pc->pweights = tu_path(dir, "p.weights");
+    assert_int_equal(legr_write_pruned(&pc->m.cfg, pc->m.net, &pc->m.graph, &pc->m.w, &pc->mask,
+                                       pc->pcfg, pc->pweights, err, sizeof err), 0);
+    legr_norms_free(&nr);
+    legr_affine_free(&a);
+    free(cfg);
+    free(w);
+}
+
+static void free_case(pruned_case *pc)
+{
+    legr_mask_free(&pc->mask);
+    legr_model_free(&pc->m);
+    free(pc->pcfg);
+    free(pc->pweights);
+}
+
+static void test_reconstruction_lowers_error(void **state)
+{
+    char *dir = tu_mkdtemp("recover");
+    pruned_case pc;
+    make_case(dir, SMALL_CFG, 0.5f, 7, &pc);
+    const char *fit_imgs[] = { "dog.jpg", "horses.jpg", "person.jpg", "giraffe.jpg" };
+    const char *test_imgs[] = { "eagle.jpg", "kite.jpg", "scream.jpg" };
+    char *fit_list = write_list(dir, "fit.txt", fit_imgs, 4);
+    char *test_list = write_list(dir, "test.txt", test_imgs, 3);
+    char err[512];
+    legr_valset fit, test;
+    assert_int_equal(legr_imageset_load(fit_list, pc.m.net, 0, &fit, err, sizeof err), 0);
+    assert_int_equal(legr_imageset_load(test_list, pc.m.net, 0, &test, err, sizeof err), 0);
+
+    network *plain = tu_load(pc.pcfg, pc.pweights), *rec = tu_load(pc.pcfg, pc.pweights);
+    int nl = legr_recover_layers(pc.m.net, &pc.m.graph, &pc.mask, NULL, 0);
+    assert_true(nl >= 3);       /* layers 1, 3, 4 and the head lost inputs */
+    legr_recover_opts o = { &fit, 0, 1024, -1 };
+    legr_recover_layer rep[16];
+    int nr;
+    assert_int_equal(legr_reconstruct(pc.m.net, rec, &pc.m.graph, &pc.mask, &o, rep, &nr, err, sizeof err), 0);
+    assert_int_equal(nr, nl);
+
+    double e_plain[16], e_rec[16];
+    legr_recover_opts t = { &test, 0, 1024, -1 };
+    assert_int_equal(legr_recover_errors(pc.m.net, plain, &pc.m.graph, &pc.mask, &t, e_plain, err, sizeof err), 0);
+    assert_int_equal(legr_recover_errors(pc.m.net, rec, &pc.m.graph, &pc.mask, &t, e_rec, err, sizeof err), 0);
+    for (int k = 0; k < nl; ++k) {
+        printf("layer %d: held-out relative error %.4f plain, %.4f reconstructed (fit %.4f -> %.4f)\n",
+               rep[k].layer, e_plain[k], e_rec[k], rep[k].err_before, rep[k].err_after);
+        assert_true(e_rec[k] < e_plain[k]);
+        assert_true(rep[k].err_after <= rep[k].err_before);
+    }
+    legr_free_network(plain);
+    legr_free_network(rec);
+    legr_valset_free(&fit);
+    legr_valset_free(&test);
+    free_case(&pc);
+    free(fit_list);
+    free(test_list);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* conv0 (3x3, linear, 4 filters) -> conv1 (3x3, linear) -> conv2 (1x1):
+ * filter 3 of conv0 is filter 0 + 2 * filter 1, so removing it loses
+ * nothing that conv1 cannot rebuild from channels 0 and 1. */
+static const char *EXACT_CFG =
+    "[net]\nbatch=2\nsubdivisions=1\nwidth=32\nheight=32\nchannels=3\n\n"
+    "[convolutional]\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=linear\n\n"
+    "[convolutional]\nfilters=6\nsize=3\nstride=1\npad=1\nactivation=linear\n\n"
+    "[convolutional]\nfilters=5\nsize=1\nstride=1\npad=0\nactivation=linear\n";
+
+static void test_exact_linear_combination(void **state)
+{
+    char *dir = tu_mkdtemp("recover-exact");
+    char *cfg = tu_path(dir, "net.cfg"), *w = tu_path(dir, "net.weights");
+    assert_int_equal(tu_write_text(cfg, EXACT_CFG), 0);
+    assert_int_equal(tu_random_weights(cfg, w, 3), 0);
+    network *net = tu_load(cfg, w);
+    layer *l0 = &net->layers[0];
+    for (int c = 0; c < 27; ++c) l0->weights[3 * 27 + c] = l0->weights[0 * 27 + c] + 2 * l0->weights[1 * 27 + c];
+    l0->biases[3] = l0->biases[0] + 2 * l0->biases[1];
+    tu_quiet_begin();
+    save_weights(net, w);
+    tu_quiet_end();
+    legr_free_network(net);
+
+    char err[512];
+    legr_model m;
+    assert_int_equal(legr_model_load(cfg, w, &m, err, sizeof err), 0);
+    legr_mask mask;
+    assert_int_equal(legr_mask_init(&mask, &m.graph), 0);
+    int g0 = m.graph.out[0][0];
+    mask.keep[g0][3] = 0;
+    mask.kept[g0]--;
+    char *pcfg = tu_path(dir, "p.cfg"), *pw = tu_path(dir, "p.weights");
+    assert_int_equal(legr_write_pruned(&m.cfg, m.net, &m.graph, &m.w, &mask, pcfg, pw, err, sizeof err), 0);
+    const char *imgs[] = { "dog.jpg", "horses.jpg" };
+    char *list = write_list(dir, "fit.txt", imgs, 2);
+    legr_valset vs;
+    assert_int_equal(legr_imageset_load(list, m.net, 0, &vs, err, sizeof err), 0);
+    network *pn = tu_load(pcfg, pw);
+    legr_recover_opts o = { &vs, 0, 0, 1e-9f };
+    legr_recover_layer rep[4];
+    int nr;
+    assert_int_equal(legr_reconstruct(m.net, pn, &m.graph, &mask, &o, rep, &nr, err, sizeof err), 0);
+    assert_int_equal(nr, 2);            /* conv1 lost an input; conv2 follows a pruned layer */
+    assert_int_equal(rep[0].layer, 1);
+    assert_int_equal(rep[1].layer, 2);
+    printf("conv1 relative error %.3g -> %.3g, conv2 %.3g -> %.3g\n", rep[0].err_before,
+           rep[0].err_after, rep[1].err_before, rep[1].err_after);
+    assert_true(rep[0].err_before > 1e-3);
+    assert_true(rep[0].err_after < 1e-5);     /* squared, relative: float GEMMs build G */
+    assert_true(rep[1].err_after < 1e-6);     /* float rounding: it was 6e-8 before */
+
+    /* the whole network on an image it was not fitted on */
+    legr_valset other;
+    const char *held[] = { "eagle.jpg" };
+    char *hl = write_list(dir, "held.txt", held, 1);
+    assert_int_equal(legr_imageset_load(hl, m.net, 0, &other, err, sizeof err), 0);
+    set_batch_network(m.net, 1);
+    set_batch_network(pn, 1);
+    size_t n = m.net->outputs;
+    float *a = malloc(n * sizeof(float));
+    memcpy(a, network_predict(m.net, other.pixels[0]), n * sizeof(float));
+    float *b = network_predict(pn, other.pixels[0]);
+    assert_true(tu_close("exact reconstruction, network output", a, b, n, 1e-4));
+    free(a);
+    legr_free_network(pn);
+    legr_valset_free(&vs);
+    legr_valset_free(&other);
+    legr_mask_free(&mask);
+    legr_model_free(&m);
+    free(cfg); free(w); free(pcfg); free(pw); free(list); free(hl);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* A yolov3-tiny at 96x96 with random weights, a list of sample images and a
+ * .data file naming it as train= (no label files exist: -nolabels). */
+typedef struct { char *dir, *cfg, *weights, *list, *data; } det_case;
+
+static void make_det(det_case *d, const char *tag)
+{
+    d->dir = tu_mkdtemp(tag);
+    d->cfg = tu_path(d->dir, "tiny.cfg");
+    d->weights = tu_path(d->dir, "tiny.weights");
+    assert_int_equal(tu_cfg_copy("/usr/share/darknet/cfg/yolov3-tiny.cfg", d->cfg, 96, 96), 0);
+    assert_int_equal(tu_random_weights(d->cfg, d->weights, 5), 0);
+    const char *imgs[] = { "dog.jpg", "horses.jpg", "person.jpg", "kite.jpg" };
+    d->list = write_list(d->dir, "images.txt", imgs, 4);
+    d->data = tu_path(d->dir, "x.data");
+    char *text = tu_fmt("classes=80\ntrain=%s\nvalid=%s\nnames=/usr/share/darknet/data/coco.names\n",
+                        d->list, d->list);
+    assert_int_equal(tu_write_text(d->data, text), 0);
+    free(text);
+}
+
+static void free_det(det_case *d)
+{
+    tu_rmtree(d->dir);
+    free(d->dir); free(d->cfg); free(d->weights); free(d->list); free(d->data);
+}
+
+static void test_prune_recover_writes_recovered_pair(void **state)
+{
+    det_case d;
+    make_det(&d, "recover-cli");
+    char *plain = tu_path(d.dir, "plain"), *rec = tu_path(d.dir, "rec");
+    char *cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s", d.cfg, d.weights, plain);
+    char *out = NULL, *err = NULL;
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    free(cmd); free(out); free(err);
+    cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -recover 4 -bn 1 -images %s -v",
+                 d.cfg, d.weights, rec, d.list);
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    assert_non_null(strstr(out, "reconstruction: "));
+    free(cmd); free(out); free(err);
+    char *pw = tu_fmt("%s-50.weights", plain), *rw = tu_fmt("%s-50.weights", rec);
+    char *pc = tu_fmt("%s-50.cfg", plain), *rc = tu_fmt("%s-50.cfg", rec);
+    /* the same cfg and size, other floats */
+    size_t lp, lr, cp, cr;
+    char *bp = tu_read_file(pw, &lp), *br = tu_read_file(rw, &lr);
+    char *tp = tu_read_file(pc, &cp), *tr = tu_read_file(rc, &cr);
+    assert_int_equal(lp, lr);
+    assert_true(cp == cr && memcmp(tp, tr, cp) == 0);
+    assert_true(memcmp(bp, br, lp) != 0);
+    assert_int_equal(memcmp(bp, br, 20), 0);     /* header 0.2.0, seen 0 */
+    network *net = tu_parse(rc);
+    assert_int_equal((long)lr, 20 + 4 * tu_weight_floats(net));
+    free_network(net);
+    tu_assert_stock_forward_matches(rc, rw, d.dir, 1e-3);
+    /* nothing left behind but the outputs */
+    char *names;
+    assert_true(tu_dir_entries(d.dir, &names) > 0);
+    assert_null(strstr(names, ".prune."));
+    assert_null(strstr(names, ".tmp."));
+    free(names);
+    free(bp); free(br); free(tp); free(tr);
+    free(pw); free(rw); free(pc); free(rc); free(plain); free(rec);
+    free_det(&d);
+}
+
+/* The "distill X" figure of the progress line for iteration `it`. */
+static double distill_at(const char *out, int it, int iters)
+{
+    char *key = tu_fmt("iteration %d/%d ", it, iters);
+    const char *p = strstr(out, key);
+    free(key);
+    if (!p) return -1;
+    p = strstr(p, "distill ");
+    return p ? atof(p + 8) : -1;
+}
+
+static void test_finetune_nolabels_distillation(void **state)
+{
+    det_case d;
+    make_det(&d, "finetune");
+    char *pfx = tu_path(d.dir, "p");
+    char *cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s", d.cfg, d.weights, pfx);
+    char *out = NULL, *err = NULL;
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    free(cmd); free(out); free(err);
+    char *pcfg = tu_fmt("%s-50.cfg", pfx), *pw = tu_fmt("%s-50.weights", pfx), *ft = tu_path(d.dir, "ft");
+    /* one image, so every iteration sees the same input (up to a flip) */
+    const char *one[] = { "dog.jpg" };
+    char *list1 = write_list(d.dir, "one.txt", one, 1);
+    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                 "-lr 0.001 -snapshot 10 -out %s", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
+    int rc = tu_run(cmd, &out, &err);
+    if (rc != 0) fprintf(stderr, "%s\n%s\n", out, err);
+    assert_int_equal(rc, 0);
+    double first = distill_at(out, 1, 20), last = distill_at(out, 20, 20);
+    printf("distillation loss: iteration 1 %.4f, iteration 20 %.4f\n", first, last);
+    assert_true(first > 0 && last >= 0);
+    assert_true(last < 0.8 * first);
+    assert_non_null(strstr(out, "no burn-in"));
+    free(out); free(err);
+    char *fcfg = tu_fmt("%s.cfg", ft), *fw = tu_fmt("%s.weights", ft), *fs = tu_fmt("%s.state", ft);
+    assert_true(tu_exists(fcfg) && tu_exists(fw) && tu_exists(fs));
+    network *net = tu_parse(fcfg);
+    assert_int_equal(tu_file_size(fw), 20 + 4 * tu_weight_floats(net));
+    free_network(net);
+    tu_assert_stock_forward_matches(fcfg, fw, d.dir, 1e-3);
+    /* -resume of a finished run rewrites the same outputs without training */
+    free(cmd);
+    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                 "-lr 0.001 -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
+    size_t l1, l2;
+    char *before = tu_read_file(fw, &l1);
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    assert_non_null(strstr(out, "resuming from iteration 20"));
+    char *after = tu_read_file(fw, &l2);
+    assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
+    free(before); free(after); free(out); free(err); free(cmd);
+    /* a learning rate that diverges: stopped with one legr: line, not a crash */
+    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                 "-lr 9 -out %s-div", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
+    rc = tu_run(cmd, &out, &err);
+    printf("-lr 9: rc %d, %s", rc, err);
+    assert_int_equal(rc, 1);
+    assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
+    assert_non_null(strstr(err, "NaN or infinite"));
+    free(out); free(err); free(cmd);
+    free(fcfg); free(fw); free(fs); free(pcfg); free(pw); free(ft); free(pfx); free(list1);
+    free_det(&d);
+}
+
+/* Runs cmd and asserts: exit != 0, one stderr line starting "legr: ",
+ * containing `says`, and no new file in dir. */
+static void assert_refused(const char *dir, const char *cmd, const char *says)
+{
+    char *before, *after;
+    tu_dir_entries(dir, &before);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(cmd, &out, &err);
+    printf("%s\n  -> rc %d: %s", cmd, rc, err);
+    assert_int_not_equal(rc, 0);
+    assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
+    assert_non_null(strstr(err, says));
+    tu_dir_entries(dir, &after);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+    free(out);
+    free(err);
+}
+
+static void test_bad_input(void **state)
+{
+    det_case d;
+    make_det(&d, "recover-bad");
+    char *pfx = tu_path(d.dir, "p");
+    char *cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s", d.cfg, d.weights, pfx);
+    char *out = NULL, *err = NULL;
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    free(cmd); free(out); free(err);
+    char *pcfg = tu_fmt("%s-50.cfg", pfx), *pw = tu_fmt("%s-50.weights", pfx), *o = tu_path(d.dir, "o");
+    /* a teacher whose heads differ: yolov2-tiny-voc's [region] head */
+    char *other = tu_path(d.dir, "other.cfg"), *ow = tu_path(d.dir, "other.weights");
+    assert_int_equal(tu_cfg_copy("/usr/share/darknet/cfg/yolov3-tiny.cfg", other, 128, 128), 0);
+    assert_int_equal(tu_random_weights(other, ow, 1), 0);
+    char *empty = tu_path(d.dir, "empty.txt"), *missing = tu_path(d.dir, "missing.txt");
+    assert_int_equal(tu_write_text(empty, ""), 0);
+    assert_int_equal(tu_write_text(missing, "/nonexistent/a.jpg\n"), 0);
+    char *c;
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 2 -out %s",
+               d.data, pcfg, pw, other, ow, d.list, o);
+    assert_refused(d.dir, c, "teacher");
+    free(c);
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -iters 0 -out %s",
+               d.data, pcfg, pw, d.cfg, d.weights, o);
+    assert_refused(d.dir, c, "-iters");
+    free(c);
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -out %s",
+               d.data, pcfg, pw, d.cfg, d.weights, empty, o);
+    assert_refused(d.dir, c, "empty");
+    free(c);
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -out %s",
+               d.data, pcfg, pw, d.cfg, d.weights, missing, o);
+    assert_refused(d.dir, c, "does not exist");
+    free(c);
+    c = tu_fmt("./darknet legr finetune %s %s %s -nolabels -out %s", d.data, pcfg, pw, o);
+    assert_refused(d.dir, c, "-nolabels needs -teacher");
+    free(c);
+    /* -out p-50 would write p-50.cfg and p-50.weights: the inputs */
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -out %s-50", d.data, pcfg, pw,
+               d.cfg, d.weights, pfx);
+    assert_refused(d.dir, c, "refusing to overwrite");
+    free(c);
+    c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -recover 4 -images %s", d.cfg, d.weights, o, empty);
+    assert_refused(d.dir, c, "empty");
+    free(c);
+    c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -recover 4", d.cfg, d.weights, o);
+    assert_refused(d.dir, c, "need images");
+    free(c);
+    c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -recover 4 -images %s", d.cfg, d.weights, o, missing);
+    assert_refused(d.dir, c, "does not exist");
+    free(c);
+    free(pcfg); free(pw); free(o); free(other); free(ow); free(empty); free(missing); free(pfx);
+    free_det(&d);
+}
+
+int main(void)
+{
+    tu_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reconstruction_lowers_error),
+        cmocka_unit_test(test_exact_linear_combination),
+        cmocka_unit_test(test_prune_recover_writes_recovered_pair),
+        cmocka_unit_test(test_finetune_nolabels_distillation),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests_name("recover", tests, NULL, NULL);
+}
