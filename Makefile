@@ -59,7 +59,7 @@ help:
 	@echo "  make gpu-check    compile build/darknet-gpu/darknet (GPU=1 CUDNN=1) without"
 	@echo "                    touching ./darknet"
 	@echo "  make test         build and run the cmocka test suite (tests/)"
-	@echo "  make demo         run flops/prune on the embedded default model"
+	@echo "  make demo         flops, search, prune + recover, finetune, eval on the embedded default"
 	@echo "  make clean        remove ./darknet and both trees' objects (keeps the sources)"
 	@echo "  make distclean    remove build/ entirely"
 	@echo "  make bench        time ./darknet against stock /usr/bin/darknet (one thread)"

@@ -9,12 +9,15 @@
 static void test_short_demo(void **state)
 {
     char *out = NULL, *err = NULL;
-    int rc = tu_run("EVALS=3 TAU=2 VAL=20 ./scripts/demo.sh", &out, &err);
+    int rc = tu_run("EVALS=3 TAU=2 VAL=20 FT_ITERS=4 ./scripts/demo.sh", &out, &err);
     if (rc != 0) fprintf(stderr, "%s\n%s\n", out ? out : "", err ? err : "");
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "Floating Point Operations:"));
     assert_non_null(strstr(out, "[   3/3] fitness"));
     assert_non_null(strstr(out, "mAP@0.5"));
+    assert_non_null(strstr(out, "+recover"));
+    assert_non_null(strstr(out, "reconstruction: "));
+    assert_non_null(strstr(out, "legr finetune: done"));
     const char *budgets[] = { "\n0.7 ", "\n0.5 ", "\n0.3 " };
     for (int i = 0; i < 3; ++i) assert_non_null(strstr(out, budgets[i]));
     assert_non_null(strstr(out, "fashion-det-30: loaded and ran in stock darknet"));
