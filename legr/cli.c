@@ -195,17 +195,42 @@ static int parse_targets(const char *s, float *t, int max)
     return n > 0 ? n : -1;
 }
 
-static char *default_prefix(const char *cfg)
+/* "<base name of path without ext><suffix>", in the current directory. */
+static char *default_prefix(const char *path, const char *ext, const char *suffix)
 {
-    char *copy = legr_strdup(cfg);
+    char *copy = legr_strdup(path);
     char *base = basename(copy);
-    size_t n = strlen(base);
-    if (n > 4 && !strcmp(base + n - 4, ".cfg")) base[n - 4] = 0;
-    size_t len = strlen(base) + 8;
+    size_t n = strlen(base), ne = strlen(ext);
+    if (n > ne && !strcmp(base + n - ne, ext)) base[n - ne] = 0;
+    size_t len = strlen(base) + strlen(suffix) + 1;
     char *p = malloc(len);
-    snprintf(p, len, "%s-legr", base);
+    snprintf(p, len, "%s%s", base, suffix);
     free(copy);
     return p;
+}
+
+/* Dies when out would overwrite one of the n inputs. */
+static void refuse_clobber(const char *out, const char *const *inputs, int n)
+{
+    if (!legr_clobbers_input(out, inputs, n)) return;
+    char msg[ERRLEN];
+    snprintf(msg, sizeof msg, "%s: refusing to overwrite an input file (choose another -out)", out);
+    die(msg);
+}
+
+static void print_recovery(const legr_recovery_report *rep, int verbose)
+{
+    if (rep->n_layers == 0) return;
+    double before = 0, after = 0;
+    for (int k = 0; k < rep->n_layers; ++k) {
+        if (verbose)
+            printf("    reconstructed layer %3d: relative output error %.4f -> %.4f\n",
+                   rep->layers[k].layer, rep->layers[k].err_before, rep->layers[k].err_after);
+        before += rep->layers[k].err_before;
+        after += rep->layers[k].err_after;
+    }
+    printf("  reconstruction: %d layers re-fitted on %d images, mean relative output error %.4f -> %.4f\n",
+           rep->n_layers, rep->n_images, before / rep->n_layers, after / rep->n_layers);
 }
 
 static void print_kept(const network *net, const legr_graph *g, const legr_mask *mk)
@@ -262,7 +287,7 @@ static void cmd_prune(int argc, char **argv)
     if (baseline && strcmp(baseline, "l2") && strcmp(baseline, "uniform") && strcmp(baseline, "random"))
         die("-ranking must be l2, uniform or random");
     if (eval_n < 0 || bn < 0 || recover < 0) die("-n, -bn and -recover must be >= 0");
-    if (!(ridge >= 0 && ridge < 1)) die("-ridge must be in [0, 1)");
+    if (!legr_finite(ridge) || !(ridge >= 0 && ridge < 1)) die("-ridge must be in [0, 1)");
     if (imagelist && recdata) die("give either -images or -data, not both");
     /* what the written files carry: reconstruction and/or BN statistics */
     int file_bn = bn_given ? bn : 0;
@@ -289,7 +314,7 @@ static void cmd_prune(int argc, char **argv)
         if (rc == -2) { snprintf(err, sizeof err, "budget %s out of range: need 0 < ratio <= 1", pos[k]); die(err); }
     }
     if (nb == 0) die("no budget given: add a ratio such as 0.5 (see 'darknet legr prune -h')");
-    char *pfx = prefix ? legr_strdup(prefix) : default_prefix(cfg);
+    char *pfx = prefix ? legr_strdup(prefix) : default_prefix(cfg, ".cfg", "-legr");
 
     legr_model m;
     if (legr_model_load(cfg, weights, &m, err, sizeof err) != 0) die(err);
@@ -322,7 +347,25 @@ static void cmd_prune(int argc, char **argv)
         }
         have_bn = 1;
     }
-    legr_recovery rec = { have_bn ? &bs : NULL, recover, file_bn, 0, ridge, verbose };
+    legr_recovery rec = { have_bn ? &bs : NULL, recover, file_bn, 0, ridge };
+
+    /* every output against every input, before anything is written */
+    const char *inputs[] = { cfg, weights, ranking, evaldata, imagelist, recdata };
+    int n_inputs = sizeof inputs / sizeof *inputs;
+    for (int b = 0; b < nb; ++b) {
+        char *oc = legr_fmt("%s-%g.cfg", pfx, ratio[b] * 100), *ow = legr_fmt("%s-%g.weights", pfx, ratio[b] * 100);
+        refuse_clobber(oc, inputs, n_inputs);
+        refuse_clobber(ow, inputs, n_inputs);
+        free(oc);
+        free(ow);
+    }
+    if (evaldata) {
+        char *csv = legr_fmt("%s.csv", pfx), *png = legr_fmt("%s.png", pfx);
+        refuse_clobber(csv, inputs, n_inputs);
+        refuse_clobber(png, inputs, n_inputs);
+        free(csv);
+        free(png);
+    }
 
     long full = legr_network_flops(m.net, &m.graph, NULL);
     long params = legr_network_params(m.net, &m.graph, NULL);
@@ -348,17 +391,11 @@ static void cmd_prune(int argc, char **argv)
         nrows = 1;
     }
     for (int b = 0; b < nb; ++b) {
-        size_t len = strlen(pfx) + 64;
-        char *oc = malloc(len), *ow = malloc(len);
-        snprintf(oc, len, "%s-%g.cfg", pfx, ratio[b] * 100);
-        snprintf(ow, len, "%s-%g.weights", pfx, ratio[b] * 100);
-        if (legr_same_file(oc, cfg) || legr_same_file(ow, weights) || legr_same_file(oc, weights) ||
-            legr_same_file(ow, cfg)) {
-            snprintf(err, sizeof err, "%s: refusing to overwrite an input file (choose another -out)",
-                     legr_same_file(oc, cfg) || legr_same_file(oc, weights) ? oc : ow);
-            die(err);
-        }
-        if (legr_prune_write(&m, &masks[b], &rec, oc, ow, err, sizeof err) != 0) die(err);
+        char *oc = legr_fmt("%s-%g.cfg", pfx, ratio[b] * 100), *ow = legr_fmt("%s-%g.weights", pfx, ratio[b] * 100);
+        legr_recovery_report rep;
+        if (legr_prune_write(&m, &masks[b], &rec, oc, ow, &rep, err, sizeof err) != 0) die(err);
+        print_recovery(&rep, verbose);
+        legr_recovery_report_free(&rep);
         long p = legr_network_params(m.net, &m.graph, &masks[b]);
         printf("budget %.3g: FLOPs %.3f Bn (%.3f of original), params %.3f M (%.3f) -> %s, %s\n",
                ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc, ow);
@@ -390,10 +427,7 @@ static void cmd_prune(int argc, char **argv)
     if (evaldata) {
         printf("\n");
         legr_report_print(stdout, rows, nrows, vs.is_detector);
-        size_t len = strlen(pfx) + 8;
-        char *csv = malloc(len), *png = malloc(len);
-        snprintf(csv, len, "%s.csv", pfx);
-        snprintf(png, len, "%s.png", pfx);
+        char *csv = legr_fmt("%s.csv", pfx), *png = legr_fmt("%s.png", pfx);
         if (legr_report_csv(csv, rows, nrows, vs.is_detector, err, sizeof err) != 0) die(err);
         if (legr_report_plot(png, csv, cfg, vs.is_detector, err, sizeof err) != 0)
             fprintf(stderr, "legr: %s\n", err);
@@ -713,7 +747,7 @@ static void cmd_search(int argc, char **argv)
     int bn_batches = bn_images > 0 ? (bn_images + fb - 1) / fb : 0;
     if (bn_batches && legr_valset_load(datacfg, "train", m.net, bn_batches * fb, &bs, err, sizeof err) != 0) die(err);
 
-    char *dflt = default_prefix(pos[0]);
+    char *dflt = default_prefix(pos[0], ".cfg", "-legr");
     size_t len = strlen(out ? out : dflt) + 16;
     char *rank = malloc(len), *ckpt = malloc(len), *csv = malloc(len);
     snprintf(rank, len, "%s%s", out ? out : dflt, out ? "" : ".ranking");
@@ -915,21 +949,13 @@ static void cmd_finetune(int argc, char **argv)
     char *out = find_char_arg(argc, argv, "-out", 0);
     char *pos[3];
     if (positionals(argc, argv, 3, pos, 3) != 3) { usage_finetune(stderr); exit(1); }
-    if (!(o.lr >= 0 && o.lr < 10)) die("-lr must be between 0 and 10");
+    if (!legr_finite(o.lr) || !(o.lr >= 0 && o.lr < 10)) die("-lr must be between 0 and 10");
     if (o.batch < 0 || o.snapshot < 0) die("-batch and -snapshot must be >= 0");
     if (o.images && !o.nolabels) die("-images goes with -nolabels (labelled fine-tuning reads train= of <datacfg>)");
     o.datacfg = pos[0];
     o.cfg = pos[1];
     o.weights = pos[2];
-    char *pfx = NULL;
-    if (!out) {     /* <weights without .weights>-ft, in the current directory */
-        char *copy = legr_strdup(pos[2]), *base = basename(copy);
-        size_t n = strlen(base);
-        if (n > 8 && !strcmp(base + n - 8, ".weights")) base[n - 8] = 0;
-        pfx = malloc(strlen(base) + 4);
-        sprintf(pfx, "%s-ft", base);
-        free(copy);
-    }
+    char *pfx = out ? NULL : default_prefix(pos[2], ".weights", "-ft");
     o.out = out ? out : pfx;
     char err[ERRLEN];
     if (legr_tune_run(&o, err, sizeof err) != 0) die(err);

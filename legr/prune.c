@@ -7,32 +7,34 @@
 #include <string.h>
 #include <unistd.h>
 
-int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
-                         const legr_recovery *r, char *err, size_t errlen)
+void legr_recovery_report_free(legr_recovery_report *rep)
 {
+    free(rep->layers);
+    memset(rep, 0, sizeof *rep);
+}
+
+int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
+                         const legr_recovery *r, legr_recovery_report *rep,
+                         char *err, size_t errlen)
+{
+    if (rep) memset(rep, 0, sizeof *rep);
     if (!r || (r->recover <= 0 && r->bn <= 0)) return 0;
     if (!r->images || r->images->n_images == 0)
         return legr_fail(err, errlen, "recovery needs images (-images LIST or a train= list)");
     if (r->recover > 0) {
         legr_recover_opts o = { r->images, r->recover, r->positions, r->ridge };
         int nl = legr_recover_layers(m->net, &m->graph, mask, NULL, 0), nr = 0;
-        legr_recover_layer *rep = legr_calloc(nl ? nl : 1, sizeof *rep);
-        if (!rep) return legr_fail(err, errlen, "out of memory");
-        int rc = legr_reconstruct(m->net, pruned, &m->graph, mask, &o, rep, &nr, err, errlen);
-        double before = 0, after = 0;
-        for (int k = 0; k < nr; ++k) {
-            if (r->verbose)
-                printf("    reconstructed layer %3d: relative output error %.4f -> %.4f\n",
-                       rep[k].layer, rep[k].err_before, rep[k].err_after);
-            before += rep[k].err_before;
-            after += rep[k].err_after;
+        legr_recover_layer *layers = legr_calloc(nl ? nl : 1, sizeof *layers);
+        if (!layers) return legr_fail(err, errlen, "out of memory");
+        int rc = legr_reconstruct(m->net, pruned, &m->graph, mask, &o, layers, &nr, err, errlen);
+        if (rc != 0 || !rep) {
+            free(layers);
+            if (rc != 0) return -1;
+        } else {
+            rep->n_images = r->recover < r->images->n_images ? r->recover : r->images->n_images;
+            rep->n_layers = nr;
+            rep->layers = layers;
         }
-        if (rc == 0 && nr > 0)
-            printf("  reconstruction: %d layers re-fitted on %d images, mean relative output error %.4f -> %.4f\n",
-                   nr, r->recover < r->images->n_images ? r->recover : r->images->n_images,
-                   before / nr, after / nr);
-        free(rep);
-        if (rc != 0) return -1;
     }
     if (r->bn > 0) legr_bn_reestimate(pruned, r->images, r->bn);
     return 0;
@@ -48,8 +50,10 @@ static char *temp_name(const char *path, const char *what)
 }
 
 int legr_prune_write(legr_model *m, const legr_mask *mask, const legr_recovery *r,
-                     const char *out_cfg, const char *out_weights, char *err, size_t errlen)
+                     const char *out_cfg, const char *out_weights, legr_recovery_report *rep,
+                     char *err, size_t errlen)
 {
+    if (rep) memset(rep, 0, sizeof *rep);
     if (!r || (r->recover <= 0 && r->bn <= 0))
         return legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, out_cfg, out_weights,
                                  err, errlen);
@@ -60,11 +64,12 @@ int legr_prune_write(legr_model *m, const legr_mask *mask, const legr_recovery *
     network *pn = NULL;
     if (rc == 0 && !(pn = legr_load_written_pair(tc, tw)))
         rc = legr_fail(err, errlen, "%s: Darknet could not load the pruned pair", tc);
-    if (rc == 0) rc = legr_recover_network(m, pn, mask, r, err, errlen);
+    if (rc == 0) rc = legr_recover_network(m, pn, mask, r, rep, err, errlen);
     if (rc == 0) rc = legr_weights_save_network(pn, tw, err, errlen);
     if (rc == 0 && (rename(tw, out_weights) != 0 || rename(tc, out_cfg) != 0))
         rc = legr_fail(err, errlen, "%s: cannot rename into place", out_cfg);
     legr_free_network(pn);
+    if (rc != 0 && rep) legr_recovery_report_free(rep);
     if (tc) remove(tc);     /* no-ops after the renames */
     if (tw) remove(tw);
     free(tc);

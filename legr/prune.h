@@ -17,18 +17,30 @@ typedef struct {
     int bn;                     /* batches for BN re-estimation (0: none) */
     int positions;              /* see legr_recover_opts */
     float ridge;
-    int verbose;                /* print each re-fitted layer's error */
 } legr_recovery;
 
+/* What reconstruction did: one entry per re-fitted layer (free with
+ * legr_recovery_report_free). */
+typedef struct {
+    int n_images;               /* images the fit used */
+    int n_layers;
+    legr_recover_layer *layers;
+} legr_recovery_report;
+
+void legr_recovery_report_free(legr_recovery_report *rep);
+
 /* Recovers a pruned network in memory: reconstruction against m's network
- * (the original), then BN re-estimation.  Returns 0 or -1 with err set. */
+ * (the original), then BN re-estimation.  rep (may be NULL) receives the
+ * reconstruction's figures.  Returns 0 or -1 with err set. */
 int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
-                         const legr_recovery *r, char *err, size_t errlen);
+                         const legr_recovery *r, legr_recovery_report *rep,
+                         char *err, size_t errlen);
 
 /* Writes out_cfg/out_weights for mask; with recovery (r != NULL and
  * r->recover or r->bn), the pair is written to temporary names, loaded,
- * recovered and saved, and only then renamed into place. */
+ * recovered (rep as above) and saved, and only then renamed into place. */
 int legr_prune_write(legr_model *m, const legr_mask *mask, const legr_recovery *r,
-                     const char *out_cfg, const char *out_weights, char *err, size_t errlen);
+                     const char *out_cfg, const char *out_weights, legr_recovery_report *rep,
+                     char *err, size_t errlen);
 
 #endif

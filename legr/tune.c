@@ -105,9 +105,8 @@ static int check_outputs(const legr_tune_opts *o, char *const *outs, int n_out, 
 {
     const char *ins[] = { o->datacfg, o->cfg, o->weights, o->teacher_cfg, o->teacher_weights, o->images };
     for (int i = 0; i < n_out; ++i)
-        for (size_t k = 0; k < sizeof ins / sizeof *ins; ++k)
-            if (ins[k] && legr_same_file(outs[i], ins[k]))
-                return legr_fail(err, errlen, "%s: refusing to overwrite an input file (choose another -out)", outs[i]);
+        if (legr_clobbers_input(outs[i], ins, sizeof ins / sizeof *ins))
+            return legr_fail(err, errlen, "%s: refusing to overwrite an input file (choose another -out)", outs[i]);
     return 0;
 }
 
@@ -133,7 +132,8 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
                       char *err, size_t errlen)
 {
     if (o->iters <= 0) return legr_fail(err, errlen, "-iters must be at least 1");
-    if (!(o->distill > 0 && o->distill < 1e6)) return legr_fail(err, errlen, "-distill must be > 0");
+    if (!legr_finite(o->distill) || !(o->distill > 0 && o->distill < 1e6))
+        return legr_fail(err, errlen, "-distill must be > 0 (and below 1e6)");
     if (o->nolabels && !o->teacher_cfg)
         return legr_fail(err, errlen, "-nolabels needs -teacher <cfg> <weights>: the teacher is the only target");
     s->ocfg = out_path(o->out, ".cfg");

@@ -1,4 +1,5 @@
 /* util.c: error formatting, checked allocation and atomic file writes. */
+#define _GNU_SOURCE
 #include "util.h"
 
 #include "darknet.h"
@@ -22,6 +23,16 @@ int legr_fail(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
+}
+
+char *legr_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return n < 0 ? NULL : s;
 }
 
 int legr_finite(double x)
@@ -84,6 +95,13 @@ int legr_same_file(const char *a, const char *b)
     struct stat sa, sb;
     if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int legr_clobbers_input(const char *out, const char *const *inputs, int n)
+{
+    for (int k = 0; k < n; ++k)
+        if (inputs[k] && legr_same_file(out, inputs[k])) return 1;
+    return 0;
 }
 
 char **legr_read_lines(const char *path, int *n)

@@ -18,6 +18,9 @@ int legr_finite(double x);
 /* malloc/calloc that return NULL on overflow of n * size. */
 void *legr_calloc(size_t n, size_t size);
 
+/* A malloc'd printf; NULL on failure. */
+char *legr_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* strdup that returns NULL on failure. */
 char *legr_strdup(const char *s);
 
@@ -32,6 +35,10 @@ int legr_commit_temp(FILE *fp, char *tmp, const char *path, int ok,
 
 /* 1 if paths a and b name the same existing file. */
 int legr_same_file(const char *a, const char *b);
+
+/* 1 if `out` names the same existing file as one of inputs[0..n) (NULL
+ * entries skipped): an output that would overwrite an input. */
+int legr_clobbers_input(const char *out, const char *const *inputs, int n);
 
 /* Lines of a text file without their line ends, empty lines skipped;
  * NULL if it cannot be read.  Free with legr_free_strings. */

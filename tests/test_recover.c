@@ -231,6 +231,17 @@ static void free_det(det_case *d)
     free(d->dir); free(d->cfg); free(d->weights); free(d->list); free(d->data);
 }
 
+/* Prunes d's model to 0.5 with plain L2: <dir>/p-50.cfg and .weights. */
+static void prune_half(const det_case *d, char **pcfg, char **pw)
+{
+    char *cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s/p", d->cfg, d->weights, d->dir);
+    char *out = NULL, *err = NULL;
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    free(cmd); free(out); free(err);
+    *pcfg = tu_fmt("%s/p-50.cfg", d->dir);
+    *pw = tu_fmt("%s/p-50.weights", d->dir);
+}
+
 static void test_prune_recover_writes_recovered_pair(void **state)
 {
     det_case d;
@@ -285,12 +296,8 @@ static void test_finetune_nolabels_distillation(void **state)
 {
     det_case d;
     make_det(&d, "finetune");
-    char *pfx = tu_path(d.dir, "p");
-    char *cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s", d.cfg, d.weights, pfx);
-    char *out = NULL, *err = NULL;
-    assert_int_equal(tu_run(cmd, &out, &err), 0);
-    free(cmd); free(out); free(err);
-    char *pcfg = tu_fmt("%s-50.cfg", pfx), *pw = tu_fmt("%s-50.weights", pfx), *ft = tu_path(d.dir, "ft");
+    char *pcfg, *pw, *ft = tu_path(d.dir, "ft"), *cmd, *out = NULL, *err = NULL;
+    prune_half(&d, &pcfg, &pw);
     /* one image, so every iteration sees the same input (up to a flip) */
     const char *one[] = { "dog.jpg" };
     char *list1 = write_list(d.dir, "one.txt", one, 1);
@@ -331,7 +338,7 @@ static void test_finetune_nolabels_distillation(void **state)
     assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
     assert_non_null(strstr(err, "NaN or infinite"));
     free(out); free(err); free(cmd);
-    free(fcfg); free(fw); free(fs); free(pcfg); free(pw); free(ft); free(pfx); free(list1);
+    free(fcfg); free(fw); free(fs); free(pcfg); free(pw); free(ft); free(list1);
     free_det(&d);
 }
 
@@ -359,12 +366,8 @@ static void test_bad_input(void **state)
 {
     det_case d;
     make_det(&d, "recover-bad");
-    char *pfx = tu_path(d.dir, "p");
-    char *cmd = tu_fmt("./darknet legr prune %s %s 0.5 -out %s", d.cfg, d.weights, pfx);
-    char *out = NULL, *err = NULL;
-    assert_int_equal(tu_run(cmd, &out, &err), 0);
-    free(cmd); free(out); free(err);
-    char *pcfg = tu_fmt("%s-50.cfg", pfx), *pw = tu_fmt("%s-50.weights", pfx), *o = tu_path(d.dir, "o");
+    char *pcfg, *pw, *o = tu_path(d.dir, "o"), *pfx = tu_path(d.dir, "p");
+    prune_half(&d, &pcfg, &pw);
     /* a teacher whose heads differ: yolov2-tiny-voc's [region] head */
     char *other = tu_path(d.dir, "other.cfg"), *ow = tu_path(d.dir, "other.weights");
     assert_int_equal(tu_cfg_copy("/usr/share/darknet/cfg/yolov3-tiny.cfg", other, 128, 128), 0);
@@ -406,6 +409,70 @@ static void test_bad_input(void **state)
     c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -recover 4 -images %s", d.cfg, d.weights, o, missing);
     assert_refused(d.dir, c, "does not exist");
     free(c);
+    /* every new flag's bad values */
+    const char *prune_bad[][2] = {
+        { "-recover -1 -images LIST", "-recover must be >= 0" },
+        { "-recover 4 -images LIST -ridge nan", "-ridge" },
+        { "-recover 4 -images LIST -ridge 2", "-ridge" },
+        { "-recover 4 -images LIST -ridge -1", "-ridge" },
+        { "-recover 4 -images LIST -data DATA", "either -images or -data" },
+        { "-recover 4 -data /nonexistent.data", "/nonexistent.data" },
+        { "-bn 2 -data /nonexistent.data", "/nonexistent.data" },
+        { "-bn -1 -images LIST", "must be >= 0" },
+    };
+    for (size_t k = 0; k < sizeof prune_bad / sizeof *prune_bad; ++k) {
+        char *a = tu_fmt("%s", prune_bad[k][0]), *t;
+        if ((t = strstr(a, "LIST"))) { *t = 0; t = tu_fmt("%s%s%s", a, d.list, t + 4); free(a); a = t; }
+        if ((t = strstr(a, "DATA"))) { *t = 0; t = tu_fmt("%s%s%s", a, d.data, t + 4); free(a); a = t; }
+        c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s %s", d.cfg, d.weights, o, a);
+        assert_refused(d.dir, c, prune_bad[k][1]);
+        free(c);
+        free(a);
+    }
+    /* an output that is an input other than the cfg/weights: the image list */
+    char *clash = tu_path(d.dir, "clash-50.cfg"), *clash_pfx = tu_path(d.dir, "clash");
+    assert_int_equal(tu_copy_file(d.list, clash), 0);
+    c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -recover 2 -images %s", d.cfg, d.weights, clash_pfx, clash);
+    assert_refused(d.dir, c, "refusing to overwrite");
+    free(c);
+    /* ... and the .csv of -eval onto the .data file */
+    char *ecsv = tu_path(d.dir, "e.csv"), *epfx = tu_path(d.dir, "e");
+    assert_int_equal(tu_copy_file(d.data, ecsv), 0);
+    c = tu_fmt("./darknet legr prune %s %s 0.5 -out %s -eval %s", d.cfg, d.weights, epfx, ecsv);
+    assert_refused(d.dir, c, "e.csv: refusing to overwrite");
+    free(c);
+    free(ecsv);
+    free(epfx);
+    const char *ft_bad[][2] = {
+        { "-lr nan", "-lr" }, { "-lr 20", "-lr" }, { "-lr -1", "-lr" },
+        { "-distill 0", "-distill" }, { "-distill nan", "-distill" }, { "-distill -2", "-distill" },
+        { "-batch -1", "-batch" }, { "-snapshot -1", "-snapshot" },
+        { "-resume", "no state to resume from" },
+    };
+    for (size_t k = 0; k < sizeof ft_bad / sizeof *ft_bad; ++k) {
+        c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 2 -out %s %s",
+                   d.data, pcfg, pw, d.cfg, d.weights, d.list, o, ft_bad[k][0]);
+        assert_refused(d.dir, c, ft_bad[k][1]);
+        free(c);
+    }
+    c = tu_fmt("./darknet legr finetune %s %s %s -images %s -iters 2 -out %s", d.data, pcfg, pw, d.list, o);
+    assert_refused(d.dir, c, "-images goes with -nolabels");
+    free(c);
+    c = tu_fmt("./darknet legr finetune %s %s %s -iters 2 -out %s -teacher %s", d.data, pcfg, pw, o, d.cfg);
+    assert_refused(d.dir, c, "-teacher needs <cfg> <weights>");
+    free(c);
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s /nonexistent.weights -nolabels -images %s -out %s",
+               d.data, pcfg, pw, d.cfg, d.list, o);
+    assert_refused(d.dir, c, "/nonexistent.weights");
+    free(c);
+    /* -out onto the image list: q.state would be the list */
+    char *qstate = tu_path(d.dir, "q.state"), *q = tu_path(d.dir, "q");
+    assert_int_equal(tu_copy_file(d.list, qstate), 0);
+    c = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 2 -out %s",
+               d.data, pcfg, pw, d.cfg, d.weights, qstate, q);
+    assert_refused(d.dir, c, "refusing to overwrite");
+    free(c);
+    free(clash); free(clash_pfx); free(qstate); free(q);
     free(pcfg); free(pw); free(o); free(other); free(ow); free(empty); free(missing); free(pfx);
     free_det(&d);
 }
