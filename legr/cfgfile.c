@@ -1,12 +1,12 @@
-/* cfgfile.c: reads a Darknet .cfg strictly and writes it back with chosen
+/* cfgfile.c: reads a Darknet .cfg as text and writes it back with chosen
  * values replaced.  Whitespace is removed the way Darknet's own reader does
- * (so "filters = 16" means filters=16), '\r' included, and comments are
- * dropped.  Checks here are those whose failure would make Darknet's parser
- * crash, exit or silently build a different network. */
+ * (space, tab and LF anywhere in a line, so "filters = 16" means filters=16),
+ * '\r' too, and comments are dropped.  Checks here are lexical: what would
+ * make Darknet read the lines differently from legr.  What the values mean
+ * is cfgcheck.c's. */
 #include "cfgfile.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +24,6 @@ static const char *known_sections[] = {
     "[upsample]", NULL
 };
 
-/* Keys Darknet reads with atoi(): they must be plain integers. */
-static const char *int_keys[] = {
-    "filters", "size", "stride", "pad", "padding", "groups", "batch_normalize",
-    "width", "height", "channels", "batch", "subdivisions", "from", "classes",
-    "num", "max_batches", "output", "binary", "xnor", NULL
-};
-
 static int in_list(const char **list, const char *s)
 {
     for (int i = 0; list[i]; ++i)
@@ -38,21 +31,25 @@ static int in_list(const char **list, const char *s)
     return 0;
 }
 
-/* Removes every space, tab, CR and LF, as Darknet's strip() does (plus CR). */
+/* Removes every space, tab and LF, as Darknet's strip() does, and CR (legr
+ * reads CRLF files; model.c hands Darknet an LF copy). */
 static void strip_all(char *s)
 {
     char *d = s;
     for (; *s; ++s)
-        if (!isspace((unsigned char)*s)) *d++ = *s;
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') *d++ = *s;
     *d = 0;
 }
 
-static int parse_int(const char *s, long *v)
+/* A control character Darknet's strip() keeps but isspace() would not: a
+ * line with one means something different to legr's eye and Darknet's. */
+static int bad_control_char(const char *s)
 {
-    char *end;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return *s && !*end && errno == 0;
+    for (; *s; ++s) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return c;
+    }
+    return 0;
 }
 
 void legr_cfg_free(legr_cfg *cfg)
@@ -67,6 +64,8 @@ void legr_cfg_free(legr_cfg *cfg)
     }
     free(cfg->sec);
     free(cfg->path);
+    for (int i = 0; i < cfg->n_warnings; ++i) free(cfg->warnings[i]);
+    free(cfg->warnings);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -104,81 +103,6 @@ static int add_option(legr_section *s, char *line, int nline)
     return 0;
 }
 
-/* Resolves a layer reference as Darknet does (negative = relative). */
-static long resolve_ref(long v, int layer)
-{
-    return v < 0 ? layer + v : v;
-}
-
-/* Checks that would otherwise crash or silently mislead Darknet's parser. */
-static int check_values(const legr_cfg *cfg, char *err, size_t errlen)
-{
-    const char *p = cfg->path;
-    for (int i = 0; i < cfg->n_sec; ++i) {
-        const legr_section *s = &cfg->sec[i];
-        int layer = i - 1;
-        for (int k = 0; k < s->n_kv; ++k) {
-            long v;
-            if (in_list(int_keys, s->kv[k].key) && !parse_int(s->kv[k].value, &v))
-                return legr_fail(err, errlen, "%s:%d: %s=%s is not an integer",
-                                 p, s->kv[k].line, s->kv[k].key, s->kv[k].value);
-        }
-        const char *v;
-        if (i == 0) {
-            int ok = 1;
-            const char *keys[] = { "width", "height", "channels" };
-            for (int k = 0; k < 3; ++k) {
-                v = legr_cfg_value(s, keys[k]);
-                if (!v || atol(v) <= 0) ok = 0;
-            }
-            if (!ok)
-                return legr_fail(err, errlen, "%s:%d: [net] needs width, height and channels > 0",
-                                 p, s->line);
-            long b = (v = legr_cfg_value(s, "batch")) ? atol(v) : 1;
-            long sd = (v = legr_cfg_value(s, "subdivisions")) ? atol(v) : 1;
-            if (b < 1 || sd < 1 || b / sd < 1)
-                return legr_fail(err, errlen, "%s:%d: [net] needs batch >= subdivisions >= 1",
-                                 p, s->line);
-            continue;
-        }
-        if (!strcmp(s->type, "[convolutional]") || !strcmp(s->type, "[conv]")) {
-            long f = (v = legr_cfg_value(s, "filters")) ? atol(v) : 1;
-            long sz = (v = legr_cfg_value(s, "size")) ? atol(v) : 1;
-            long st = (v = legr_cfg_value(s, "stride")) ? atol(v) : 1;
-            long gr = (v = legr_cfg_value(s, "groups")) ? atol(v) : 1;
-            if (f < 1 || sz < 1 || st < 1 || gr < 1)
-                return legr_fail(err, errlen, "%s:%d: layer %d: filters, size, stride and groups must be >= 1",
-                                 p, s->line, layer);
-        }
-        if (!strcmp(s->type, "[route]")) {
-            v = legr_cfg_value(s, "layers");
-            if (!v || !*v)
-                return legr_fail(err, errlen, "%s:%d: layer %d: [route] needs layers=", p, s->line, layer);
-            char *copy = legr_strdup(v), *save = NULL;
-            if (!copy) return legr_fail(err, errlen, "%s: out of memory", p);
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                long r;
-                if (!parse_int(t, &r) || resolve_ref(r, layer) < 0 || resolve_ref(r, layer) >= layer) {
-                    free(copy);
-                    return legr_fail(err, errlen, "%s:%d: layer %d: [route] layers=%s does not name an earlier layer",
-                                     p, s->line, layer, v);
-                }
-            }
-            free(copy);
-        }
-        if (!strcmp(s->type, "[shortcut]")) {
-            long r;
-            v = legr_cfg_value(s, "from");
-            if (!v || !parse_int(v, &r) || resolve_ref(r, layer) < 0 || resolve_ref(r, layer) >= layer)
-                return legr_fail(err, errlen, "%s:%d: layer %d: [shortcut] from= does not name an earlier layer",
-                                 p, s->line, layer);
-        }
-        if (layer == 0 && (!strcmp(s->type, "[route]") || !strcmp(s->type, "[shortcut]")))
-            return legr_fail(err, errlen, "%s:%d: the first layer cannot be %s", p, s->line, s->type);
-    }
-    return 0;
-}
-
 int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -193,6 +117,12 @@ int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
         ++nline;
         if ((size_t)len != strlen(line)) {
             rc = legr_fail(err, errlen, "%s:%d: binary data: not a Darknet cfg", path, nline);
+            break;
+        }
+        int bad = bad_control_char(line);
+        if (bad) {
+            rc = legr_fail(err, errlen, "%s:%d: control character 0x%02x: Darknet and legr would read this line differently",
+                           path, nline, bad);
             break;
         }
         if (strchr(line, '\r')) cfg->has_cr = 1;
@@ -225,6 +155,10 @@ int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
             rc = legr_fail(err, errlen, "%s:%d: expected key=value, got '%s'", path, nline, line);
             break;
         }
+        if (line[strlen(line) - 1] == '=') {
+            rc = legr_fail(err, errlen, "%s:%d: %s has no value (Darknet would skip the line)", path, nline, line);
+            break;
+        }
         char *opt = legr_strdup(line);
         if (!opt || add_option(&cfg->sec[cfg->n_sec - 1], opt, nline) != 0) {
             free(opt);
@@ -242,7 +176,6 @@ int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
                        path, cfg->sec[0].line, cfg->sec[0].type);
     if (rc == 0 && cfg->n_sec < 2)
         rc = legr_fail(err, errlen, "%s: no layers after [net]", path);
-    if (rc == 0) rc = check_values(cfg, err, errlen);
     if (rc != 0) legr_cfg_free(cfg);
     return rc;
 }

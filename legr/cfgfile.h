@@ -1,6 +1,6 @@
 /* cfgfile.h: a Darknet .cfg file as text: sections and key=value pairs in
- * file order, read strictly (so Darknet's own parser never sees a file it
- * would crash on) and written back with chosen values replaced. */
+ * file order, read as Darknet's reader would (cfgcheck.h checks the values)
+ * and written back with chosen values replaced. */
 #ifndef LEGR_CFGFILE_H
 #define LEGR_CFGFILE_H
 
@@ -24,10 +24,13 @@ typedef struct {
     legr_section *sec;      /* sec[0] is [net]; layer i is sec[i + 1] */
     int n_sec;
     int has_cr;             /* CRLF line ends (Darknet's parser cannot read them) */
+    char **warnings;        /* "<path>:<line>: ..." from legr_cfg_check */
+    int n_warnings;
 } legr_cfg;
 
-/* Reads and validates `path`.  Returns 0, or -1 with a one-line message in
- * err ("<path>:<line>: <problem>"). */
+/* Reads `path` (lexical checks only: cfgcheck.h's legr_cfg_load also checks
+ * the values).  Returns 0, or -1 with a one-line message in err
+ * ("<path>:<line>: <problem>"). */
 int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen);
 void legr_cfg_free(legr_cfg *cfg);
 

@@ -3,6 +3,7 @@
  * calls the library.  The only file here that prints results or exits. */
 #include "darknet.h"
 #include "model.h"
+#include "cfgcheck.h"
 #include "flops.h"
 #include "rank.h"
 #include "surgery.h"
@@ -91,6 +92,13 @@ static void die(const char *msg)
     exit(1);
 }
 
+/* Keys of the cfg that this Darknet ignores, one "legr: warning:" line each. */
+static void print_cfg_warnings(const legr_cfg *cfg)
+{
+    for (int i = 0; i < cfg->n_warnings; ++i)
+        fprintf(stderr, "legr: warning: %s\n", cfg->warnings[i]);
+}
+
 /* 1 when option a is on the command line (without removing it). */
 static int has_arg(int argc, char **argv, const char *a)
 {
@@ -143,6 +151,7 @@ static void cmd_flops(int argc, char **argv)
     legr_model m;
     char err[ERRLEN];
     if (legr_model_load(pos[0], NULL, &m, err, sizeof err) != 0) die(err);
+    print_cfg_warnings(&m.cfg);
     const network *net = m.net;
     const legr_graph *g = &m.graph;
     printf("%s: %d x %d x %d input, %d layers\n", pos[0], net->w, net->h, net->c, net->n);
@@ -318,6 +327,7 @@ static void cmd_prune(int argc, char **argv)
 
     legr_model m;
     if (legr_model_load(cfg, weights, &m, err, sizeof err) != 0) die(err);
+    print_cfg_warnings(&m.cfg);
     legr_affine a;
     if (ranking) {
         if (legr_ranking_read(ranking, &m.graph, &a, err, sizeof err) != 0) die(err);
@@ -498,6 +508,7 @@ static void cmd_eval(int argc, char **argv)
     char err[ERRLEN];
     legr_model m;
     if (legr_model_load(pos[1], pos[2], &m, err, sizeof err) != 0) die(err);
+    print_cfg_warnings(&m.cfg);
     legr_valset vs, bnset;
     if (legr_valset_load(pos[0], "valid", m.net, n, &vs, err, sizeof err) != 0) die(err);
     if (vs.n_images == 0) die("the valid= list is empty");
@@ -716,6 +727,7 @@ static void cmd_search(int argc, char **argv)
     }
     legr_model m;
     if (legr_model_load(pos[0], pos[1], &m, err, sizeof err) != 0) die(err);
+    print_cfg_warnings(&m.cfg);
     int detector = legr_network_is_detector(m.net);
     if (!datacfg) {
         if (detector && legr_network_classes(m.net) == 80) datacfg = "cfg/coco.data";
@@ -865,7 +877,8 @@ static void cmd_init(int argc, char **argv)
     }
     char err[ERRLEN];
     legr_cfg cfg;
-    if (legr_cfg_read(pos[0], &cfg, err, sizeof err) != 0) die(err);
+    if (legr_cfg_load(pos[0], &cfg, err, sizeof err) != 0) die(err);
+    print_cfg_warnings(&cfg);
     if (legr_same_file(pos[1], pos[0])) die("refusing to overwrite the input cfg");
     srand(seed);
     network *net = legr_parse_network(&cfg, err, sizeof err);

@@ -1,6 +1,8 @@
-/* model.c: loads a cfg (and weights) for legr: strict cfg check first, then
- * Darknet's own parser, the channel graph, and the size-checked weights. */
+/* model.c: loads a cfg (and weights) for legr: the cfg read and checked
+ * (cfgcheck.c), Darknet's own parser, a check that Darknet built the shapes
+ * legr computed, the channel graph, and the size-checked weights. */
 #include "model.h"
+#include "cfgcheck.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -51,20 +53,51 @@ network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen)
     return net;
 }
 
+/* Darknet's layers against the shapes cfgcheck.c computed: a disagreement
+ * means legr's reading of the cfg is not Darknet's, and nothing built on it
+ * could be trusted. */
+static int shapes_agree(const legr_cfg *cfg, const network *net, const legr_cfg_shape *sh,
+                        char *err, size_t errlen)
+{
+    if (net->n != cfg->n_sec - 1)
+        return legr_fail(err, errlen, "%s: Darknet built %d layers, legr read %d", cfg->path,
+                         net->n, cfg->n_sec - 1);
+    for (int i = 0; i < net->n; ++i) {
+        const layer *l = &net->layers[i];
+        int image = sh[i].w > 0;
+        if (l->outputs != sh[i].outputs ||
+            (image && (l->out_w != sh[i].w || l->out_h != sh[i].h || l->out_c != sh[i].c)))
+            return legr_fail(err, errlen, "%s:%d: layer %d: Darknet built %dx%dx%d (%d outputs), legr computed %dx%dx%d (%d)",
+                             cfg->path, cfg->sec[i + 1].line, i, l->out_w, l->out_h, l->out_c,
+                             l->outputs, sh[i].w, sh[i].h, sh[i].c, sh[i].outputs);
+    }
+    return 0;
+}
+
 int legr_model_load(const char *cfg_path, const char *weights_path,
                     legr_model *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof(*m));
     if (legr_cfg_read(cfg_path, &m->cfg, err, errlen) != 0) return -1;
+    legr_cfg_shape *sh = legr_calloc(m->cfg.n_sec, sizeof(*sh));
+    if (!sh || legr_cfg_check(&m->cfg, sh, err, errlen) != 0) {
+        if (!sh) legr_fail(err, errlen, "%s: out of memory", cfg_path);
+        free(sh);
+        legr_cfg_free(&m->cfg);
+        return -1;
+    }
     if (weights_path && access(weights_path, R_OK) != 0) {
+        free(sh);
         legr_cfg_free(&m->cfg);
         return legr_fail(err, errlen, "%s: cannot open: no such file or not readable", weights_path);
     }
     m->net = legr_parse_network(&m->cfg, err, errlen);
-    if (!m->net) {
-        legr_cfg_free(&m->cfg);
+    if (!m->net || shapes_agree(&m->cfg, m->net, sh, err, errlen) != 0) {
+        free(sh);
+        legr_model_free(m);
         return -1;
     }
+    free(sh);
     char why[256];
     if (legr_graph_build(m->net, &m->graph, why, sizeof why) != 0) {
         legr_model_free(m);
