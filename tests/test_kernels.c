@@ -623,6 +623,93 @@ static void training_step_random(const char *cfg, int detector)
     free(dir);
 }
 
+/* The depthwise patch: a dense 1x1 conv (so the depthwise layer has an
+ * input delta to write), then a depthwise conv with BN, over kernel sizes,
+ * strides, pads and odd input sizes: one train-mode forward, then backward
+ * from the same random output delta, through stock's library and ours. */
+static void test_depthwise(void **state)
+{
+    const int sizes[] = {1, 3, 5}, strides[] = {1, 2}, pads[] = {0, 1};
+    const int shapes[][2] = {{9, 7}, {16, 16}};
+    char *dir = tu_mkdtemp("kernels-dw");
+    int bad = 0, cases = 0;
+    double worst_f = 0, worst_b = 0;
+    for (int a = 0; a < 3; ++a) for (int b = 0; b < 2; ++b) for (int c = 0; c < 2; ++c)
+    for (int d = 0; d < 2; ++d) {
+        int size = sizes[a], stride = strides[b], pad = pads[c];
+        char *cfg = tu_path(dir, "dw.cfg"), *w = tu_path(dir, "dw.weights");
+        char *text = tu_fmt("[net]\nbatch=2\nsubdivisions=1\nwidth=%d\nheight=%d\nchannels=6\n\n"
+                            "[convolutional]\nfilters=12\nsize=1\nactivation=linear\n\n"
+                            "[convolutional]\nbatch_normalize=1\nfilters=12\ngroups=12\nsize=%d\n"
+                            "stride=%d\npad=%d\nactivation=linear\n",
+                            shapes[d][0], shapes[d][1], size, stride, pad);
+        assert_int_equal(tu_write_text(cfg, text), 0);
+        assert_int_equal(tu_random_weights(cfg, w, 11 + cases), 0);
+        tu_quiet_begin();
+        network *sn = S.parse_network_cfg(cfg), *on = parse_network_cfg(cfg);
+        S.load_weights(sn, w);
+        load_weights(on, w);
+        tu_quiet_end();
+        layer *ls = &sn->layers[1], *lo = &on->layers[1];
+        assert_int_equal(lo->groups, 12);
+        float *x = rand_array((size_t)on->inputs * on->batch, -1, 1);
+        memcpy(sn->input, x, sizeof(float) * on->inputs * on->batch);
+        memcpy(on->input, x, sizeof(float) * on->inputs * on->batch);
+        sn->train = on->train = 1;
+        S.forward_network(sn);
+        forward_network(on);
+        char label[96];
+        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d forward", size, size, stride, pad);
+        bad += !check_close(label, ls->output, lo->output, (size_t)lo->outputs * lo->batch, 1e-5, &worst_f);
+        float *dy = rand_array((size_t)lo->outputs * lo->batch, -1, 1);
+        memcpy(ls->delta, dy, sizeof(float) * lo->outputs * lo->batch);
+        memcpy(lo->delta, dy, sizeof(float) * lo->outputs * lo->batch);
+        memset(sn->layers[0].delta, 0, sizeof(float) * on->layers[0].outputs * on->batch);
+        memset(on->layers[0].delta, 0, sizeof(float) * on->layers[0].outputs * on->batch);
+        S.backward_network(sn);
+        backward_network(on);
+        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d weight updates", size, size, stride, pad);
+        bad += !check_close(label, ls->weight_updates, lo->weight_updates, lo->nweights, 1e-4, &worst_b);
+        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d input delta", size, size, stride, pad);
+        bad += !check_close(label, sn->layers[0].delta, on->layers[0].delta,
+                            (size_t)on->layers[0].outputs * on->batch, 1e-4, &worst_b);
+        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d, the conv before: weight updates",
+                 size, size, stride, pad);
+        bad += !check_close(label, sn->layers[0].weight_updates, on->layers[0].weight_updates,
+                            on->layers[0].nweights, 1e-4, &worst_b);
+        /* the backward pass did something */
+        assert_true(tu_max_abs(lo->weight_updates, lo->nweights) > 0);
+        assert_true(tu_max_abs(on->layers[0].delta, on->layers[0].outputs) > 0);
+        S.free_network(sn);
+        free_network(on);
+        free(x); free(dy); free(text); free(cfg); free(w);
+        ++cases;
+    }
+    printf("  %d depthwise cases: largest relative difference forward %.3g, backward %.3g\n",
+           cases, worst_f, worst_b);
+    tu_rmtree(dir);
+    free(dir);
+    assert_int_equal(bad, 0);
+}
+
+/* A small depthwise-separable classifier (no zoo needed): one training step. */
+static void test_training_step_depthwise(void **state)
+{
+    char *dir = tu_mkdtemp("kernels-dwnet");
+    char *cfg = tu_path(dir, "mobile.cfg");
+    const char *conv = "[convolutional]\nbatch_normalize=1\nfilters=%d\nsize=%d\nstride=%d\n"
+                       "pad=1\ngroups=%d\nactivation=leaky\n\n";
+    char *l1 = tu_fmt(conv, 16, 3, 2, 1), *l2 = tu_fmt(conv, 16, 3, 1, 16);
+    char *l3 = tu_fmt(conv, 32, 1, 1, 1), *l4 = tu_fmt(conv, 32, 3, 2, 32);
+    char *text = tu_fmt("[net]\nbatch=2\nsubdivisions=1\nwidth=32\nheight=32\nchannels=3\n\n"
+                        "%s%s%s%s[convolutional]\nfilters=10\nsize=1\nactivation=linear\n\n"
+                        "[avgpool]\n\n[softmax]\n", l1, l2, l3, l4);
+    assert_int_equal(tu_write_text(cfg, text), 0);
+    training_step_random(cfg, 0);
+    tu_rmtree(dir);
+    free(l1); free(l2); free(l3); free(l4); free(text); free(cfg); free(dir);
+}
+
 static void test_training_step_detector(void **state)
 {
     training_step_random("cfg/fashion-det.cfg", 1);
@@ -643,7 +730,9 @@ int main(void)
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_batchnorm_layer),
         cmocka_unit_test(test_fill_copy),
+        cmocka_unit_test(test_depthwise),
         cmocka_unit_test(test_training_step_detector),
+        cmocka_unit_test(test_training_step_depthwise),
         cmocka_unit_test(test_training_step_classifier),
     };
     return cmocka_run_group_tests_name("kernels", tests, stock_setup, stock_teardown);
