@@ -9,6 +9,8 @@
 # tests/testutil.c and the patched libdarknet.a (which holds legr/*.c).
 # build/tests/stock_forward is linked against Debian's stock libdarknet.so; the
 # tests run it to compare our forward pass with stock Darknet's.
+# build/tests/opencv_forward is linked against Debian's OpenCV only (its DNN
+# module's Darknet importer); test_opencv runs it on the pairs legr writes.
 #
 # The real-model tests look for the zoo in $LEGR_ZOO, else ../shared/zoo, and
 # skip (saying so) when it is absent.  Other environment variables:
@@ -26,6 +28,7 @@ TEST_UTIL_O  := $(TEST_BUILD)/testutil.o
 
 STOCK_DNDIR  := /usr/lib/darknet
 TEST_CC      ?= cc
+TEST_CXX     ?= c++
 TEST_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                 -Wno-unused-result -Wno-missing-field-initializers
 TEST_BLASSYM := $(if $(filter onednn,$(BLASIMPL)),dnnl_sgemm,cblas_sgemm)
@@ -43,7 +46,7 @@ TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) -llapacke -llapack \
 
 include tests/voc_score.mk
 
-test-build: $(TEST_BINS) $(TEST_BUILD)/stock_forward $(VOC_SCORE)
+test-build: $(TEST_BINS) $(TEST_BUILD)/stock_forward $(TEST_BUILD)/opencv_forward $(VOC_SCORE)
 
 $(TEST_BUILD):
 	@mkdir -p $@
@@ -59,9 +62,14 @@ $(TEST_BUILD)/stock_forward: tests/stock_forward.c tests/forward_dump.h | $(TEST
 	$(TEST_CC) $(TEST_CFLAGS) -I$(STOCK_DNDIR)/include $< -o $@ \
 	    -L$(STOCK_DNDIR) -ldarknet -Wl,-rpath,$(STOCK_DNDIR) -lm -pthread
 
+# Built against Debian's OpenCV (cv::dnn::readNetFromDarknet), never Darknet.
+$(TEST_BUILD)/opencv_forward: tests/opencv_forward.cpp | $(TEST_BUILD)
+	$(TEST_CXX) -O2 -g -Wall -Wextra $$(pkg-config --cflags opencv4) $< -o $@ \
+	    $$(pkg-config --libs opencv4)
+
 # Runs the tests in sequence, carrying on after a failure; fails at the end if
 # any test program failed, after printing a summary with each one's time.
-test: darknet $(TEST_RUN) $(TEST_BUILD)/stock_forward $(VOC_SCORE)
+test: darknet $(TEST_RUN) $(TEST_BUILD)/stock_forward $(TEST_BUILD)/opencv_forward $(VOC_SCORE)
 	@pass=""; fail=""; summary=""; t0=$$(date +%s); \
 	for t in $(TEST_RUN); do \
 	    name=$$(basename $$t); \

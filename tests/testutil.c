@@ -821,3 +821,34 @@ void tu_assert_stock_forward_matches(const char *cfg, const char *weights,
     assert_true(peak > 0);
     if (bad) fail_msg("stock Darknet's forward pass differs from ours on %s", cfg);
 }
+
+/* ------------------------------------------------ OpenCV DNN (test_opencv.c) */
+
+float *tu_letterbox_input(const char *jpg, int w, int h)
+{
+    image im, sized;
+    float *x;
+    if (!tu_exists(jpg)) return NULL;
+    tu_quiet_begin();
+    im = load_image_color((char *)jpg, 0, 0);
+    sized = letterbox_image(im, w, h);
+    tu_quiet_end();
+    x = malloc(sizeof(float) * 3 * (size_t)w * h);
+    if (x) memcpy(x, sized.data, sizeof(float) * 3 * (size_t)w * h);
+    free_image(im);
+    free_image(sized);
+    return x;
+}
+
+int tu_write_chw(const char *path, const float *x, int c, int h, int w)
+{
+    int32_t dim[3] = {c, h, w};
+    size_t n = (size_t)c * h * w;
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return -1;
+    if (fwrite(dim, sizeof(dim[0]), 3, fp) != 3 || fwrite(x, sizeof(float), n, fp) != n) {
+        fclose(fp);
+        return -1;
+    }
+    return fclose(fp) == 0 ? 0 : -1;
+}

@@ -155,4 +155,18 @@ void tu_quiet_end(void);
 void tu_assert_stock_forward_matches(const char *cfg, const char *weights,
                                      const char *dir, double rel);
 
+/* ------------------------------------------------ OpenCV DNN (test_opencv.c) */
+
+/* Built next to the tests, linked with Debian's OpenCV only. */
+#define TU_OPENCV_FORWARD "build/tests/opencv_forward"
+
+/* The input `darknet detector test` hands network_predict for an image:
+ * load_image_color, then letterbox_image to w x h (CHW, RGB, in [0, 1],
+ * grey 0.5 bars).  3 * w * h floats, malloc'd; NULL if it cannot be read. */
+float *tu_letterbox_input(const char *jpg, int w, int h);
+
+/* Writes int32 c, h, w then the c*h*w floats of x (opencv_forward's
+ * input.bin).  0, or -1. */
+int tu_write_chw(const char *path, const float *x, int c, int h, int w);
+
 #endif
