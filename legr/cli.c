@@ -14,6 +14,7 @@
 #include "prune.h"
 #include "tune.h"
 #include "report.h"
+#include "bench.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ static void usage_all(FILE *fp)
         "                                           learn the LeGR ranking (alpha, kappa per group)\n"
         "  finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>] [-nolabels] [-iters 500] ...\n"
         "                                           fine-tune a pruned pair, distilling from the original\n"
+        "  bench <cfg> [<cfg> ...] [-runs 20] [-threads 1] [-layers]\n"
+        "                                           forward latency at batch 1, side by side\n"
         "  init <cfg> <out.weights> [-seed 1]       write randomly initialised weights (to try legr\n"
         "                                           without a trained model)\n"
         "  help                                     this list\n"
@@ -935,6 +938,71 @@ static void usage_finetune(FILE *fp)
         "                iters/10); -resume continues from them\n");
 }
 
+static void usage_bench(FILE *fp)
+{
+    fprintf(fp,
+        "usage: darknet legr bench <cfg> [<cfg> ...] [-runs 20] [-warmup 3] [-threads 1] [-layers]\n"
+        "  Forward latency of each cfg at batch 1 and its own input size (Darknet's\n"
+        "  random initial weights: the values do not change the time): -warmup untimed\n"
+        "  passes, then -runs timed ones, the cfgs' passes interleaved so that machine\n"
+        "  noise hits them alike.  Prints the median (min-max) ms of the forward pass,\n"
+        "  its ratio to the first cfg's next to the FLOP ratio, and the decoding of\n"
+        "  detections (boxes + NMS) apart.  -layers adds each cfg's median ms per layer.\n");
+}
+
+static void print_bench_layers(const char *cfg, const legr_model *m, const legr_bench_result *r)
+{
+    printf("\n%s: median ms per layer\n", cfg);
+    printf("layer  type               MFLOPs       ms   share\n");
+    for (int i = 0; i < r->n_layers; ++i)
+        printf("%5d  %-15s %9.3f %8.3f  %5.1f%%\n", i, legr_layer_name(m->net->layers[i].type),
+               legr_layer_flops(m->net, &m->graph, NULL, i) / 1e6, r->layer_ms[i],
+               100 * r->layer_ms[i] / r->median_ms);
+}
+
+static void cmd_bench(int argc, char **argv)
+{
+    if (find_arg(argc, argv, "-h")) { usage_bench(stdout); exit(0); }
+    legr_bench_opts o = legr_bench_defaults();
+    o.runs = find_int_arg(argc, argv, "-runs", o.runs);
+    o.warmup = find_int_arg(argc, argv, "-warmup", o.warmup);
+    o.threads = find_int_arg(argc, argv, "-threads", o.threads);
+    int layers = find_arg(argc, argv, "-layers");
+    if (o.runs < 1 || o.runs > 100000 || o.warmup < 0 || o.warmup > 100000)
+        die("-runs must be within 1..100000 and -warmup within 0..100000");
+    if (o.threads < 1 || o.threads > 1024) die("-threads must be within 1..1024");
+    enum { MAX_CFGS = 16 };
+    char *pos[MAX_CFGS];
+    int n = positionals(argc, argv, 3, pos, MAX_CFGS);
+    if (n < 1) { usage_bench(stderr); exit(1); }
+    if (n > MAX_CFGS) die("at most 16 cfgs");
+    legr_model m[MAX_CFGS];
+    network *nets[MAX_CFGS];
+    legr_bench_result r[MAX_CFGS];
+    char err[ERRLEN];
+    for (int j = 0; j < n; ++j) {
+        if (legr_model_load(pos[j], NULL, &m[j], err, sizeof err) != 0) die(err);
+        print_cfg_warnings(&m[j].cfg);
+        nets[j] = m[j].net;
+    }
+    printf("legr bench: %d thread%s, batch 1, %d warm-up + %d timed passes each, interleaved\n",
+           o.threads, o.threads > 1 ? "s" : "", o.warmup, o.runs);
+    if (legr_bench_forward(nets, n, &o, r, err, sizeof err) != 0) die(err);
+    double f0 = legr_network_flops(m[0].net, &m[0].graph, NULL);
+    printf("%-32s %9s %8s %10s %17s %7s %9s\n", "cfg", "input", "GFLOPs", "FLOP ratio",
+           "ms (min-max)", "ratio", "decode ms");
+    for (int j = 0; j < n; ++j) {
+        double f = legr_network_flops(m[j].net, &m[j].graph, NULL);
+        char size[32], ms[48];
+        snprintf(size, sizeof size, "%dx%d", m[j].net->w, m[j].net->h);
+        snprintf(ms, sizeof ms, "%.2f (%.2f-%.2f)", r[j].median_ms, r[j].min_ms, r[j].max_ms);
+        printf("%-32s %9s %8.3f %10.3f %17s %7.3f %9.2f\n", pos[j], size, f / 1e9, f / f0, ms,
+               r[j].median_ms / r[0].median_ms, r[j].decode_ms);
+    }
+    for (int j = 0; layers && j < n; ++j) print_bench_layers(pos[j], &m[j], &r[j]);
+    for (int j = 0; j < n; ++j) { legr_bench_free(&r[j]); legr_model_free(&m[j]); }
+}
+
 static void cmd_finetune(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_finetune(stdout); exit(0); }
@@ -993,6 +1061,7 @@ void run_legr(int argc, char **argv)
     else if (!strcmp(argv[2], "eval")) cmd_eval(argc, argv);
     else if (!strcmp(argv[2], "search")) cmd_search(argc, argv);
     else if (!strcmp(argv[2], "finetune")) cmd_finetune(argc, argv);
+    else if (!strcmp(argv[2], "bench")) cmd_bench(argc, argv);
     else {
         fprintf(stderr, "legr: unknown command '%s'\n", argv[2]);
         usage_all(stderr);
