@@ -1,6 +1,7 @@
 /* bench.c: forward latency.  Each timed pass runs the layers as Darknet's
- * forward_network does (zero the layer's delta, forward), with a clock
- * around every layer, so the whole-pass and per-layer figures come from the
+ * network_predict does (patches/inference-without-delta-bookkeeping.patch:
+ * the layers' forward functions, no delta zeroing), with a clock around
+ * every layer, so the whole-pass and per-layer figures come from the
  * same passes.  Several networks are timed side by side: pass k of each
  * runs before pass k + 1 of any, so that a busy spell of the machine hits
  * them alike.  Medians, not means: a pass that the machine interrupts moves
@@ -51,7 +52,6 @@ static double timed_pass(network *net, const float *input, double *layer_ms)
         double t = now_ms();
         n.index = i;
         layer l = n.layers[i];
-        if (l.delta) fill_cpu(l.outputs * l.batch, 0, l.delta, 1);
         l.forward(l, n);
         n.input = l.output;
         if (l.truth) n.truth = l.output;
