@@ -1,7 +1,8 @@
 /* eval.c: validation through Darknet's prediction path (see eval.h):
  * image preparation as `detector valid` (letterbox) and `classifier valid`
  * (center crop) do it, get_network_boxes + do_nms_sort for detections, AP
- * from ap.c, training-mode forwards for the loss and BN re-estimation. */
+ * from ap.c, training-mode forwards for the loss and BN re-estimation; image
+ * decoding that refuses a file Darknet would replace by a blank image. */
 #include "eval.h"
 #include "util.h"
 #ifdef GPU
@@ -97,6 +98,51 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* " (listed in F)" when listfile is given, else "". */
+static const char *listed_in(const char *listfile, char *buf, size_t len)
+{
+    if (!listfile) return "";
+    snprintf(buf, len, " (listed in %s)", listfile);
+    return buf;
+}
+
+int legr_image_decode(const char *path, const char *listfile, image *im, char *err, size_t errlen)
+{
+    char where[1024];
+    memset(im, 0, sizeof *im);
+    FILE *fp = fopen(path, "rb");
+    struct stat st;
+    if (!fp || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        const char *why = !fp ? strerror(errno) : "not a regular file";
+        if (fp) fclose(fp);
+        return legr_fail(err, errlen, "%s: cannot read image: %s%s", path, why,
+                         listed_in(listfile, where, sizeof where));
+    }
+    fclose(fp);
+    /* OpenCV's and libjpeg's own warnings would be more stderr lines; a
+     * failure is reported here, once */
+    int muted = legr_mute_fd(2);
+    *im = try_load_image((char *)path, 0, 0, 3);
+    legr_unmute_fd(2, muted);
+    if (!im->data || im->w <= 0 || im->h <= 0) {
+        free_image(*im);
+        memset(im, 0, sizeof *im);
+        return legr_fail(err, errlen, "%s: cannot decode image%s", path,
+                         listed_in(listfile, where, sizeof where));
+    }
+    return 0;
+}
+
+int legr_images_check(char *const *paths, int n, const char *listfile, char *err, size_t errlen)
+{
+    for (int i = 0; i < n; ++i) {
+        image im;
+        if (legr_image_decode(paths[i], listfile, &im, err, errlen) != 0) return -1;
+        free_image(im);
+    }
+    return 0;
+}
+
 /* Decodes the images of listfile (first max_images when > 0) prepared for
  * net, with their ground truth when with_truth (boxes from label files for
  * detectors, the class name in the path for classifiers). */
@@ -123,8 +169,10 @@ static int load_list(const char *listfile, int classes, char **names, int with_t
     for (int i = 0; i < n && rc == 0; ++i) {
         vs->paths[i] = legr_strdup(paths[i]);
         vs->label[i] = -1;
-        if (!file_exists(paths[i])) { rc = legr_fail(err, errlen, "%s: image listed in %s does not exist", paths[i], listfile); break; }
-        image im = load_image_color(paths[i], 0, 0);
+        struct stat st;
+        if (stat(paths[i], &st) != 0) { rc = legr_fail(err, errlen, "%s: image listed in %s does not exist", paths[i], listfile); break; }
+        image im;
+        if (legr_image_decode(paths[i], listfile, &im, err, errlen) != 0) { rc = -1; break; }
         vs->orig_w[i] = im.w;
         vs->orig_h[i] = im.h;
         image prep = vs->is_detector ? letterbox_image(im, net->w, net->h)

@@ -53,6 +53,17 @@ void legr_valset_free(legr_valset *vs);
 int legr_imageset_load(const char *listfile, const network *net, int max_images,
                        legr_valset *vs, char *err, size_t errlen);
 
+/* Decodes the image at path (3 channels, its own size) into *im, as
+ * Darknet's loader would, but refusing what Darknet would replace by a blank
+ * image: returns 0, or -1 with err "<path>: cannot read image: <why>" or
+ * "<path>: cannot decode image", plus " (listed in <listfile>)" when listfile
+ * is given.  The decoders' own messages are not shown. */
+int legr_image_decode(const char *path, const char *listfile, image *im, char *err, size_t errlen);
+
+/* 0 when each of the n paths decodes (legr_image_decode), else -1 with err
+ * naming the first that does not: for lists Darknet's trainer loads. */
+int legr_images_check(char *const *paths, int n, const char *listfile, char *err, size_t errlen);
+
 /* Fills net->input (and net->truth when truth != 0) with images
  * first..first+net->batch-1 of vs (wrapping around). */
 void legr_valset_fill(network *net, const legr_valset *vs, int first, int truth);

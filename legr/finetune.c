@@ -42,6 +42,9 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
         if (!labels || !(ts->labels = legr_read_lines(labels, &ts->n_labels)) || ts->n_labels < ts->classes)
             rc = legr_fail(err, errlen, "%s: labels= list missing or shorter than classes=", datacfg);
     }
+    /* Darknet's loader trains on a blank image in place of one it cannot
+     * decode, without telling: every image is decoded once here instead */
+    if (rc == 0) rc = legr_images_check(ts->paths, ts->n_paths, train, err, errlen);
     legr_free_options(opt);
     if (rc != 0) legr_trainset_free(ts);
     return rc;
