@@ -1,5 +1,6 @@
 /* fitness.c: one candidate's fitness (see fitness.h). */
 #include "fitness.h"
+#include "recover.h"
 #include "surgery.h"
 #include "util.h"
 #include "gemm.h"
@@ -42,6 +43,13 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
                     err, errlen) != 0)
         return -1;
     network *net = legr_build_pruned(m, &mask, c->workdir, index, err, errlen);
+    if (net && c->recover > 0 && c->bnset) {
+        legr_recover_opts ro = { c->bnset, c->recover, 0, -1 };
+        if (legr_reconstruct(m->net, net, &m->graph, &mask, &ro, NULL, NULL, err, errlen) != 0) {
+            legr_free_network(net);
+            net = NULL;
+        }
+    }
     legr_mask_free(&mask);
     if (!net) return -1;
     if (c->batch > 0 && c->batch < net->batch) set_batch_network(net, c->batch);
@@ -60,7 +68,7 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
         *fitness = c->kind == LEGR_FIT_TOP1 ? mt.top1 : mt.map50;
         legr_metrics_free(&mt);
     }
-    if (!isfinite(*fitness)) *fitness = -INFINITY;    /* a diverged candidate never wins */
+    if (!legr_finite(*fitness)) *fitness = -INFINITY;  /* a diverged candidate never wins */
     double t4 = what_time_is_it_now();
     legr_free_network(net);
     c->t_prune += t1 - t0;

@@ -1,6 +1,7 @@
 /* fitness.h: the fitness of one LeGR candidate, measured with Darknet: prune
  * the ORIGINAL network to the target budget with the candidate's (alpha,
- * kappa), fine-tune it tau iterations, optionally re-estimate BN, and score
+ * kappa), optionally reconstruct it (least squares against the original),
+ * fine-tune it tau iterations, optionally re-estimate BN, and score
  * it on a fixed validation set (mAP@0.5, top-1, or minus the loss).  With
  * several targets, the fitness is the mean of the scores at each budget, so
  * that one ranking is learned for all of them. */
@@ -32,6 +33,8 @@ typedef struct {
     const legr_valset *val;
     const legr_valset *bnset;   /* BN re-estimation images, or NULL */
     int bn_batches;
+    int recover;                /* > 0: reconstruct (recover.h) on this many bnset
+                                 * images before fine-tuning */
     const char *workdir;        /* where the candidate's files are written */
     int workers;                /* candidates evaluated at once, one process each */
     uint64_t seed;
