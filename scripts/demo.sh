@@ -8,12 +8,12 @@
 #   4. legr eval of each (inside prune -eval): the Pareto table, a column per step
 #   5. a short legr finetune of the 0.5 pair, distilling from the original, and its eval
 #   6. stock /usr/bin/darknet loads and runs each pruned pair
-# Outputs go to out/demo/.  Environment: MODEL=weights file (default
+# Outputs go to out/demo/ (OUT=dir for another).  Environment: MODEL=weights file (default
 # models/fashion-det.weights), EVALS, TAU, VAL (the search budget), FT_ITERS
 # (the fine-tuning iterations of step 5).
 set -eu
 cd "$(dirname "$0")/.."
-out=out/demo
+out=${OUT:-out/demo}
 mkdir -p "$out"
 cfg=cfg/fashion-det.cfg
 model=${MODEL:-models/fashion-det.weights}

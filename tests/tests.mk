@@ -68,21 +68,28 @@ $(TEST_BUILD)/opencv_forward: tests/opencv_forward.cpp | $(TEST_BUILD)
 	    $$(pkg-config --libs opencv4)
 
 # Runs the tests in sequence, carrying on after a failure; fails at the end if
-# any test program failed, after printing a summary with each one's time.
+# any test program failed, after printing a summary with each one's time and
+# its cmocka counts (tests passed, failed, skipped: a skip says why above it).
 test: darknet $(TEST_RUN) $(TEST_BUILD)/stock_forward $(TEST_BUILD)/opencv_forward $(VOC_SCORE)
-	@pass=""; fail=""; summary=""; t0=$$(date +%s); \
+	@pass=""; fail=""; summary=""; tok=0; tko=0; tsk=0; t0=$$(date +%s); \
 	for t in $(TEST_RUN); do \
 	    name=$$(basename $$t); \
 	    echo; echo "======== $$name ========"; \
-	    s=$$(date +%s); \
-	    if ./$$t; then r=PASS; pass="$$pass $$name"; \
+	    s=$$(date +%s); log=$(TEST_BUILD)/$$name.log; \
+	    { ./$$t; echo $$? > $$log.rc; } 2>&1 | tee $$log; \
+	    if [ "$$(cat $$log.rc)" = 0 ]; then r=PASS; pass="$$pass $$name"; \
 	    else r=FAIL; fail="$$fail $$name"; fi; \
 	    e=$$(date +%s); \
-	    summary="$$summary$$(printf '  %-16s %s  (%ss)' $$name $$r $$((e - s)))\n"; \
+	    ok=$$(grep -c '^\[       OK \]' $$log); \
+	    ko=$$(grep '^\[  FAILED  \] test' $$log | sort -u | wc -l); \
+	    sk=$$(grep '^\[  SKIPPED \] test' $$log | sort -u | wc -l); \
+	    tok=$$((tok + ok)); tko=$$((tko + ko)); tsk=$$((tsk + sk)); \
+	    summary="$$summary$$(printf '  %-16s %s  (%ss)  %d ok, %d failed, %d skipped' $$name $$r $$((e - s)) $$ok $$ko $$sk)\n"; \
 	done; \
 	echo; echo "======== test summary ($$(( $$(date +%s) - t0 ))s) ========"; \
 	printf "$$summary"; \
 	np=$$(echo $$pass | wc -w); nf=$$(echo $$fail | wc -w); \
+	echo "tests: $$tok passed, $$tko failed, $$tsk skipped"; \
 	if [ -n "$$fail" ]; then echo "FAILED:$$fail"; echo "$$np passed, $$nf failed"; exit 1; fi; \
 	echo "all $$np test programs passed"; \
 	echo "$$np passed, $$nf failed"
