@@ -182,7 +182,7 @@ static int check_values(const legr_cfg *cfg, char *err, size_t errlen)
 int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
-    FILE *fp = fopen(path, "r");
+    FILE *fp = legr_fopen_regular(path, "r", err, errlen); if (!fp) return -1;
     if (!fp) return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     cfg->path = legr_strdup(path);
     char *line = NULL;
