@@ -856,17 +856,19 @@ static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
     return batch_done ? legr_evo_save(e, r->ckpt, r->settings, err, errlen) : 0;
 }
 
-/* Each candidate's pruned cfg/weights pass through a private directory:
- * in memory (/dev/shm) when it has room for every worker's pair, else /tmp. */
+/* Each candidate's pruned cfg/weights pass through a private directory,
+ * legr-search-<pid>-XXXXXX: in memory (/dev/shm) when it has room for every
+ * worker's pair, else /tmp. */
 static int make_workdir(char *dir, size_t len, size_t weights_bytes, int workers)
 {
     struct statvfs sv;
     double need = 2.0 * (double)weights_bytes * (workers > 0 ? workers : 1) + (64 << 20);
     int shm = statvfs("/dev/shm", &sv) == 0 && (double)sv.f_bavail * sv.f_bsize > need &&
               access("/dev/shm", W_OK) == 0;
-    snprintf(dir, len, "%s/legr-search-XXXXXX", shm ? "/dev/shm" : "/tmp");
+    long pid = (long)getpid();      /* in the name: whose directory it is */
+    snprintf(dir, len, "%s/legr-search-%ld-XXXXXX", shm ? "/dev/shm" : "/tmp", pid);
     if (mkdtemp(dir)) return 0;
-    snprintf(dir, len, "/tmp/legr-search-XXXXXX");
+    snprintf(dir, len, "/tmp/legr-search-%ld-XXXXXX", pid);
     return mkdtemp(dir) ? 0 : -1;
 }
 
