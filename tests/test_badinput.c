@@ -613,7 +613,13 @@ static void test_killed_search(void **state)
             seen = workdirs_of(pid) > 0;
             if (!seen) nanosleep(&ts, NULL);
         }
-        if (!seen) { kill(pid, SIGKILL); fail_msg("signal %d: the search never made its work directory", sigs[i]); }
+        if (!seen) {
+            kill(pid, SIGKILL);
+            int rc = wait_for(pid, 5);
+            char *err = tu_read_file(e, NULL);
+            fail_msg("signal %d: the search (status %d) never made its work directory\n%s", sigs[i], rc,
+                     err ? err : "");
+        }
         kill(pid, sigs[i]);
         int rc = wait_for(pid, 30);
         int left = 1;
