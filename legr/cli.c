@@ -760,7 +760,9 @@ static void usage_search(FILE *fp)
         "                  candidate each at a time); same result as -workers K-1\n"
         "  -out F          ranking file (default <cfg name>-legr.ranking); also writes\n"
         "                  F.ckpt (checkpoint after every candidate) and F.csv (log)\n"
-        "  -resume         continue from F.ckpt (same settings)\n");
+        "  -resume         continue from F.ckpt (same settings)\n"
+        "  Candidates pass through /dev/shm/legr-search-<pid>-* (or /tmp), removed however\n"
+        "  the search ends, by a helper process when it is killed (kill -9 included).\n");
 }
 
 typedef struct {
