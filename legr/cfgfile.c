@@ -106,8 +106,8 @@ static int add_option(legr_section *s, char *line, int nline)
 int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
-    FILE *fp = fopen(path, "r");
-    if (!fp) return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = legr_fopen_regular(path, "r", err, errlen);
+    if (!fp) return -1;
     cfg->path = legr_strdup(path);
     char *line = NULL;
     size_t cap = 0;

@@ -15,10 +15,13 @@
 #include "tune.h"
 #include "report.h"
 #include "bench.h"
+#include "labels.h"
 #include "util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +105,109 @@ static void print_cfg_warnings(const legr_cfg *cfg)
         fprintf(stderr, "legr: warning: %s\n", cfg->warnings[i]);
 }
 
+static void die_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_fmt(const char *fmt, ...)
+{
+    char msg[ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    die(msg);
+    exit(1);
+}
+
+/* Option values parsed strictly, where Darknet's find_int_arg and
+ * find_float_arg (atoi, atof) take "abc" for 0 and keep "nan": a value that
+ * is not a whole integer, or not a finite number, is an error. */
+static int int_opt(int argc, char **argv, const char *name, int def)
+{
+    char *s = find_char_arg(argc, argv, (char *)name, 0);
+    int v;
+    if (!s) return def;
+    if (legr_parse_int(s, &v) != 0) die_fmt("%s: '%s' is not an integer", name, s);
+    return v;
+}
+
+static float float_opt(int argc, char **argv, const char *name, float def)
+{
+    char *s = find_char_arg(argc, argv, (char *)name, 0);
+    double v;
+    if (!s) return def;
+    if (legr_parse_double(s, &v) != 0 || !(v >= -FLT_MAX && v <= FLT_MAX))
+        die_fmt("%s: '%s' is not a finite number", name, s);
+    return (float)v;
+}
+
+/* Dies unless an integer option is at least lo. */
+static void need_min(const char *name, int v, int lo)
+{
+    if (v < lo) die_fmt("%s must be >= %d (got %d)", name, lo, v);
+}
+
+/* Dies unless path names a regular file (a FIFO would block the reader). */
+static void need_regular(const char *path)
+{
+    char err[ERRLEN];
+    if (path && legr_check_regular(path, err, sizeof err) != 0) die(err);
+}
+
+/* Every input of a command, for the outputs to be checked against. */
+typedef struct {
+    const char *p[32];
+    int n;
+} inputs;
+
+static void add_input(inputs *in, const char *path)
+{
+    if (path && in->n < (int)(sizeof in->p / sizeof *in->p)) in->p[in->n++] = path;
+}
+
+/* The lists a .data names (NULL where absent); the strings are Darknet's
+ * option list's, kept for the life of the process. */
+typedef struct {
+    const char *train, *valid, *names, *labels;
+    int classes;
+} data_lists;
+
+/* Reads datacfg's lists after checking it is a regular file; each of
+ * `need` ("train", "valid" or both, comma-separated; NULL: none) must be
+ * named and, when it exists, be a regular file.  Adds all to in. */
+static void data_lists_read(const char *datacfg, const char *need, data_lists *d, inputs *in)
+{
+    memset(d, 0, sizeof *d);
+    if (!datacfg) return;
+    need_regular(datacfg);
+    list *opt = read_data_cfg((char *)datacfg);
+    d->train = option_find_str(opt, "train", 0);
+    d->valid = option_find_str(opt, "valid", 0);
+    d->names = option_find_str(opt, "names", 0);
+    d->labels = option_find_str(opt, "labels", 0);
+    d->classes = option_find_int_quiet(opt, "classes", 0);
+    add_input(in, datacfg);
+    add_input(in, d->train);
+    add_input(in, d->valid);
+    add_input(in, d->names);
+    add_input(in, d->labels);
+    const char *keys[] = { "train", "valid" }, *lists[] = { d->train, d->valid };
+    for (int k = 0; k < 2; ++k) {
+        if (!need || !strstr(need, keys[k])) continue;
+        if (!lists[k]) die_fmt("%s: no %s= list", datacfg, keys[k]);
+        need_regular(lists[k]);
+    }
+}
+
+/* Dies when out would overwrite one of the inputs (same inode), or cannot
+ * be written: an existing directory, FIFO or device (renaming over it would
+ * replace it), or a directory that is missing or not writable. */
+static void need_output(const char *out, const inputs *in)
+{
+    char err[ERRLEN];
+    if (legr_clobbers_input(out, in->p, in->n))
+        die_fmt("%s: refusing to overwrite an input file (choose another -out)", out);
+    if (legr_check_output(out, err, sizeof err) != 0) die(err);
+}
+
 /* 1 when option a is on the command line (without removing it). */
 static int has_arg(int argc, char **argv, const char *a)
 {
@@ -118,7 +224,7 @@ static int positionals(int argc, char **argv, int first, char **out, int max)
     for (int i = first; i < argc && argv[i]; ++i) {
         if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9') && argv[i][1] != '.') {
             char msg[ERRLEN];
-            snprintf(msg, sizeof msg, "unknown option %s (see 'darknet legr %s -h')", argv[i], argv[2]);
+            snprintf(msg, sizeof msg, "unknown or repeated option %s (see 'darknet legr %s -h')", argv[i], argv[2]);
             die(msg);
         }
         if (n < max) out[n] = argv[i];
@@ -188,7 +294,7 @@ static int parse_ratio(const char *s, float *r)
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end || errno) return -1;
-    if (!(v > 0 && v <= 1)) return -2;
+    if (!legr_finite(v) || !(v > 0 && v <= 1)) return -2;    /* bits: -Ofast */
     *r = (float)v;
     return 0;
 }
@@ -221,15 +327,6 @@ static char *default_prefix(const char *path, const char *ext, const char *suffi
     return p;
 }
 
-/* Dies when out would overwrite one of the n inputs. */
-static void refuse_clobber(const char *out, const char *const *inputs, int n)
-{
-    if (!legr_clobbers_input(out, inputs, n)) return;
-    char msg[ERRLEN];
-    snprintf(msg, sizeof msg, "%s: refusing to overwrite an input file (choose another -out)", out);
-    die(msg);
-}
-
 static void print_recovery(const legr_recovery_report *rep, int verbose)
 {
     if (rep->n_layers == 0) return;
@@ -256,41 +353,71 @@ static void print_kept(const network *net, const legr_graph *g, const legr_mask 
 }
 
 /* Accuracy (mAP@0.5 or top-1) of net on vs, plain and after BN
- * re-estimation on bnset (when given); fills row. */
-static void measure(network *net, const legr_valset *vs, const legr_valset *bnset, int bn,
-                    legr_row *row)
+ * re-estimation on bnset (when given); fills row.  0 or -1 with err. */
+static int measure(network *net, const legr_valset *vs, const legr_valset *bnset, int bn,
+                   legr_row *row, char *err, size_t errlen)
 {
-    char err[ERRLEN];
     legr_metrics mt;
-    if (legr_evaluate(net, vs, .005f, .5f, &mt, err, sizeof err) != 0) die(err);
+    if (legr_evaluate(net, vs, .005f, .5f, &mt, err, errlen) != 0) return -1;
     row->acc = vs->is_detector ? mt.map50 : mt.top1;
     row->ms = 1000 * mt.forward_s / vs->n_images;
     legr_metrics_free(&mt);
     row->acc_bn = -1;
     if (bnset && bn > 0) {
         legr_bn_reestimate(net, bnset, bn);
-        if (legr_evaluate(net, vs, .005f, .5f, &mt, err, sizeof err) != 0) die(err);
+        if (legr_evaluate(net, vs, .005f, .5f, &mt, err, errlen) != 0) return -1;
         row->acc_bn = vs->is_detector ? mt.map50 : mt.top1;
         legr_metrics_free(&mt);
     }
+    return 0;
+}
+
+/* An error once outputs are staged: their temporaries go first. */
+static void die_staged(legr_staged *st, const char *msg)
+{
+    legr_staged_abort(st);
+    die(msg);
+}
+
+/* Evaluates one budget's pair for -eval: plain surgery and BN re-estimation
+ * (built in memory when the written pair carries more than the surgery:
+ * in_memory), and with `written` the written (recovered) pair tc/tw too. */
+static int measure_budget(legr_model *m, const legr_mask *mk, int index, const char *tc, const char *tw,
+                          const legr_valset *vs, const legr_valset *bnset, int eval_bn, int in_memory,
+                          int written, legr_row *row, char *err, size_t errlen)
+{
+    network *pn = in_memory ? legr_build_pruned(m, mk, "/tmp", (int)getpid() * 100 + index, err, errlen)
+                            : legr_load_written_pair(tc, tw);
+    if (!pn) return in_memory ? -1 : legr_fail(err, errlen, "%s: Darknet could not load the pruned pair", tc);
+    int rc = measure(pn, vs, bnset, eval_bn, row, err, errlen);
+    legr_free_network(pn);
+    if (rc != 0 || !written) return rc;
+    legr_row rr;
+    if (!(pn = legr_load_written_pair(tc, tw)))
+        return legr_fail(err, errlen, "%s: Darknet could not load the pruned pair", tc);
+    rc = measure(pn, vs, NULL, 0, &rr, err, errlen);
+    legr_free_network(pn);
+    row->acc_rec = rr.acc;
+    row->ms = rr.ms;
+    return rc;
 }
 
 static void cmd_prune(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_prune(stdout); exit(0); }
     char *prefix = find_char_arg(argc, argv, "-out", 0);
-    float min_frac = find_float_arg(argc, argv, "-min", 0.1f);
+    float min_frac = float_opt(argc, argv, "-min", 0.1f);
     int verbose = find_arg(argc, argv, "-v");
     char *baseline = find_char_arg(argc, argv, "-ranking", 0);
-    int seed = find_int_arg(argc, argv, "-seed", 1);
+    int seed = int_opt(argc, argv, "-seed", 1);
     char *evaldata = find_char_arg(argc, argv, "-eval", 0);
-    int eval_n = find_int_arg(argc, argv, "-n", 0);
+    int eval_n = int_opt(argc, argv, "-n", 0);
     int bn_given = has_arg(argc, argv, "-bn");
-    int bn = find_int_arg(argc, argv, "-bn", 4);
-    int recover = find_int_arg(argc, argv, "-recover", 0);
+    int bn = int_opt(argc, argv, "-bn", 4);
+    int recover = int_opt(argc, argv, "-recover", 0);
     char *imagelist = find_char_arg(argc, argv, "-images", 0);
     char *recdata = find_char_arg(argc, argv, "-data", 0);
-    float ridge = find_float_arg(argc, argv, "-ridge", 1e-4f);
+    float ridge = float_opt(argc, argv, "-ridge", 1e-4f);
     char *pos[64];
     int np = positionals(argc, argv, 3, pos, 64);
     if (np < 3) { usage_prune(stderr); exit(1); }
@@ -298,8 +425,10 @@ static void cmd_prune(int argc, char **argv)
     if (!(min_frac >= 0 && min_frac <= 1)) die("-min must be between 0 and 1");
     if (baseline && strcmp(baseline, "l2") && strcmp(baseline, "uniform") && strcmp(baseline, "random"))
         die("-ranking must be l2, uniform or random");
-    if (eval_n < 0 || bn < 0 || recover < 0) die("-n, -bn and -recover must be >= 0");
-    if (!legr_finite(ridge) || !(ridge >= 0 && ridge < 1)) die("-ridge must be in [0, 1)");
+    need_min("-n", eval_n, 0);
+    need_min("-bn", bn, 0);
+    need_min("-recover", recover, 0);
+    if (!(ridge >= 0 && ridge < 1)) die("-ridge must be in [0, 1)");
     if (imagelist && recdata) die("give either -images or -data, not both");
     /* what the written files carry: reconstruction and/or BN statistics */
     int file_bn = bn_given ? bn : 0;
@@ -328,6 +457,37 @@ static void cmd_prune(int argc, char **argv)
     if (nb == 0) die("no budget given: add a ratio such as 0.5 (see 'darknet legr prune -h')");
     char *pfx = prefix ? legr_strdup(prefix) : default_prefix(cfg, ".cfg", "-legr");
 
+    /* every input a regular file, every output against every input, before
+     * anything is read or written */
+    int eval_bn = evaldata ? (bn_given ? bn : 4) : 0;
+    int want_bnset = recsrc && (recover > 0 || file_bn > 0 || eval_bn > 0);
+    inputs in = {{0}, 0};
+    add_input(&in, cfg);
+    add_input(&in, weights);
+    add_input(&in, ranking);
+    add_input(&in, imagelist);
+    need_regular(cfg);
+    need_regular(weights);
+    need_regular(ranking);
+    need_regular(imagelist);
+    data_lists de, dr;
+    data_lists_read(evaldata, want_bnset && !imagelist && !recdata ? "valid,train" : "valid", &de, &in);
+    data_lists_read(recdata, want_bnset ? "train" : NULL, &dr, &in);
+    char *oc[64], *ow[64];
+    for (int b = 0; b < nb; ++b) {
+        oc[b] = legr_fmt("%s-%g.cfg", pfx, ratio[b] * 100);
+        ow[b] = legr_fmt("%s-%g.weights", pfx, ratio[b] * 100);
+        for (int c = 0; c < b; ++c)
+            if (!strcmp(oc[b], oc[c])) die_fmt("budgets %s and %s both write %s", pos[first + c], pos[first + b], oc[b]);
+        need_output(oc[b], &in);
+        need_output(ow[b], &in);
+    }
+    char *csv = evaldata ? legr_fmt("%s.csv", pfx) : NULL, *png = evaldata ? legr_fmt("%s.png", pfx) : NULL;
+    if (evaldata) {
+        need_output(csv, &in);
+        need_output(png, &in);
+    }
+
     legr_model m;
     if (legr_model_load(cfg, weights, &m, err, sizeof err) != 0) die(err);
     print_cfg_warnings(&m.cfg);
@@ -346,11 +506,10 @@ static void cmd_prune(int argc, char **argv)
     int have_bn = 0;
     if (evaldata) {
         if (legr_valset_load(evaldata, "valid", m.net, eval_n, &vs, err, sizeof err) != 0) die(err);
-        if (vs.n_images == 0) die("the valid= list is empty");
+        if (vs.n_images == 0) die_fmt("%s: the valid= list %s is empty", evaldata, de.valid);
     }
-    int eval_bn = evaldata ? (bn_given ? bn : 4) : 0;
     int want = recover > bn * m.net->batch ? recover : bn * m.net->batch;
-    if (recsrc && (recover > 0 || file_bn > 0 || eval_bn > 0)) {
+    if (want_bnset) {
         int rc = imagelist ? legr_imageset_load(imagelist, m.net, want, &bs, err, sizeof err)
                            : legr_valset_load(recsrc, "train", m.net, want, &bs, err, sizeof err);
         if (rc != 0) die(err);
@@ -361,24 +520,6 @@ static void cmd_prune(int argc, char **argv)
         have_bn = 1;
     }
     legr_recovery rec = { have_bn ? &bs : NULL, recover, file_bn, 0, ridge };
-
-    /* every output against every input, before anything is written */
-    const char *inputs[] = { cfg, weights, ranking, evaldata, imagelist, recdata };
-    int n_inputs = sizeof inputs / sizeof *inputs;
-    for (int b = 0; b < nb; ++b) {
-        char *oc = legr_fmt("%s-%g.cfg", pfx, ratio[b] * 100), *ow = legr_fmt("%s-%g.weights", pfx, ratio[b] * 100);
-        refuse_clobber(oc, inputs, n_inputs);
-        refuse_clobber(ow, inputs, n_inputs);
-        free(oc);
-        free(ow);
-    }
-    if (evaldata) {
-        char *csv = legr_fmt("%s.csv", pfx), *png = legr_fmt("%s.png", pfx);
-        refuse_clobber(csv, inputs, n_inputs);
-        refuse_clobber(png, inputs, n_inputs);
-        free(csv);
-        free(png);
-    }
 
     long full = legr_network_flops(m.net, &m.graph, NULL);
     long params = legr_network_params(m.net, &m.graph, NULL);
@@ -399,57 +540,51 @@ static void cmd_prune(int argc, char **argv)
     if (evaldata) {
         printf("evaluating the original on %d images...\n", vs.n_images);
         rows[0] = (legr_row){ 1, full, params, 0, -1, -1, 0 };
-        measure(m.net, &vs, have_bn ? &bs : NULL, eval_bn, &rows[0]);
+        if (measure(m.net, &vs, have_bn ? &bs : NULL, eval_bn, &rows[0], err, sizeof err) != 0) die(err);
         legr_weights_apply(&m.w, m.net);    /* the original stays as read for reconstruction */
         nrows = 1;
     }
+    /* Every output goes to a temporary name; all are renamed at the end, or,
+     * on an error, removed: a failed run leaves no file behind. */
+    legr_staged st = {0};
     for (int b = 0; b < nb; ++b) {
-        char *oc = legr_fmt("%s-%g.cfg", pfx, ratio[b] * 100), *ow = legr_fmt("%s-%g.weights", pfx, ratio[b] * 100);
         legr_recovery_report rep;
-        if (legr_prune_write(&m, &masks[b], &rec, oc, ow, &rep, err, sizeof err) != 0) die(err);
+        if (legr_prune_stage(&m, &masks[b], &rec, oc[b], ow[b], &st, &rep, err, sizeof err) != 0)
+            die_staged(&st, err);
+        const char *tc = st.tmp[st.n - 2], *tw = st.tmp[st.n - 1];
         print_recovery(&rep, verbose);
         legr_recovery_report_free(&rep);
         long p = legr_network_params(m.net, &m.graph, &masks[b]);
         printf("budget %.3g: FLOPs %.3f Bn (%.3f of original), params %.3f M (%.3f) -> %s, %s\n",
-               ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc, ow);
+               ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc[b], ow[b]);
         if (verbose) print_kept(m.net, &m.graph, &masks[b]);
         if (evaldata) {
-            /* plain surgery and BN re-estimation in memory; with -recover,
-             * the written (recovered) pair as well */
-            network *pn = recover > 0 || file_bn > 0
-                              ? legr_build_pruned(&m, &masks[b], "/tmp", (int)getpid() * 100 + b, err, sizeof err)
-                              : legr_load_written_pair(oc, ow);
-            if (!pn) die(err);
             rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, -1, 0 };
-            measure(pn, &vs, have_bn ? &bs : NULL, eval_bn, &rows[nrows]);
-            legr_free_network(pn);
-            if (recover > 0) {
-                legr_row rr;
-                pn = legr_load_written_pair(oc, ow);
-                measure(pn, &vs, NULL, 0, &rr);
-                rows[nrows].acc_rec = rr.acc;
-                rows[nrows].ms = rr.ms;
-                legr_free_network(pn);
-            }
+            if (measure_budget(&m, &masks[b], b, tc, tw, &vs, have_bn ? &bs : NULL, eval_bn,
+                               recover > 0 || file_bn > 0, recover > 0, &rows[nrows], err, sizeof err) != 0)
+                die_staged(&st, err);
             nrows++;
         }
-        free(oc);
-        free(ow);
         legr_mask_free(&masks[b]);
     }
     if (evaldata) {
+        const char *tcsv = legr_stage(&st, csv);
+        if (!tcsv) die_staged(&st, "out of memory");
+        if (legr_report_csv(tcsv, rows, nrows, vs.is_detector, err, sizeof err) != 0) die_staged(&st, err);
+    }
+    if (legr_staged_commit(&st, err, sizeof err) != 0) die(err);
+    if (evaldata) {
         printf("\n");
         legr_report_print(stdout, rows, nrows, vs.is_detector);
-        char *csv = legr_fmt("%s.csv", pfx), *png = legr_fmt("%s.png", pfx);
-        if (legr_report_csv(csv, rows, nrows, vs.is_detector, err, sizeof err) != 0) die(err);
         if (legr_report_plot(png, csv, cfg, vs.is_detector, err, sizeof err) != 0)
             fprintf(stderr, "legr: %s\n", err);
         else printf("table: %s, plot: %s\n", csv, png);
-        free(csv);
-        free(png);
         legr_valset_free(&vs);
-        if (have_bn) legr_valset_free(&bs);
     }
+    if (have_bn) legr_valset_free(&bs);
+    for (int b = 0; b < nb; ++b) { free(oc[b]); free(ow[b]); }
+    free(csv);
+    free(png);
     legr_norms_free(&nr);
     legr_affine_free(&a);
     legr_model_free(&m);
@@ -482,6 +617,19 @@ static void print_metrics(const char *tag, const legr_valset *vs, const legr_met
         printf("%s: top-1 %.4f  top-5 %.4f  (%d images)\n", tag, mt->top1, mt->top5, mt->n_images);
 }
 
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; ++s) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
+        else if (c < 0x20) fprintf(fp, "\\u%04x", c);
+        else fputc(c, fp);
+    }
+    fputc('"', fp);
+}
+
 static void json_metrics(FILE *fp, const char *key, const legr_valset *vs, const legr_metrics *mt)
 {
     fprintf(fp, "  \"%s\": {", key);
@@ -497,24 +645,38 @@ static void json_metrics(FILE *fp, const char *key, const legr_valset *vs, const
 static void cmd_eval(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_eval(stdout); exit(0); }
-    int n = find_int_arg(argc, argv, "-n", 0);
-    float thresh = find_float_arg(argc, argv, "-thresh", .005f);
-    float iou = find_float_arg(argc, argv, "-iou", .5f);
-    int bn = find_int_arg(argc, argv, "-bn", 0);
+    int n = int_opt(argc, argv, "-n", 0);
+    float thresh = float_opt(argc, argv, "-thresh", .005f);
+    float iou = float_opt(argc, argv, "-iou", .5f);
+    int bn = int_opt(argc, argv, "-bn", 0);
     int want_loss = find_arg(argc, argv, "-loss");
     char *json = find_char_arg(argc, argv, "-json", 0);
     int verbose = find_arg(argc, argv, "-v");
     char *pos[3];
     if (positionals(argc, argv, 3, pos, 3) != 3) { usage_eval(stderr); exit(1); }
-    if (n < 0 || bn < 0 || !(thresh >= 0 && thresh < 1) || !(iou > 0 && iou <= 1))
-        die("-n and -bn must be >= 0, -thresh in [0,1), -iou in (0,1]");
+    need_min("-n", n, 0);
+    need_min("-bn", bn, 0);
+    if (!(thresh >= 0 && thresh < 1)) die("-thresh must be in [0, 1)");
+    if (!(iou > 0 && iou <= 1)) die("-iou must be in (0, 1]");
+    inputs in = {{0}, 0};
+    data_lists d;
+    data_lists_read(pos[0], bn ? "valid,train" : "valid", &d, &in);
+    add_input(&in, pos[1]);
+    add_input(&in, pos[2]);
+    need_regular(pos[1]);
+    need_regular(pos[2]);
+    if (json) need_output(json, &in);
     char err[ERRLEN];
     legr_model m;
     if (legr_model_load(pos[1], pos[2], &m, err, sizeof err) != 0) die(err);
     print_cfg_warnings(&m.cfg);
     legr_valset vs, bnset;
     if (legr_valset_load(pos[0], "valid", m.net, n, &vs, err, sizeof err) != 0) die(err);
-    if (vs.n_images == 0) die("the valid= list is empty");
+    if (vs.n_images == 0) die_fmt("%s: the valid= list %s is empty", pos[0], d.valid);
+    if (bn) {       /* before any work: an empty train= list would leave BN as it is */
+        if (legr_valset_load(pos[0], "train", m.net, bn * m.net->batch, &bnset, err, sizeof err) != 0) die(err);
+        if (bnset.n_images == 0) die_fmt("%s: the train= list %s is empty (-bn re-estimates on it)", pos[0], d.train);
+    }
     legr_metrics mt;
     if (legr_evaluate(m.net, &vs, thresh, iou, &mt, err, sizeof err) != 0) die(err);
     long flops = legr_network_flops(m.net, &m.graph, NULL);
@@ -525,14 +687,14 @@ static void cmd_eval(int argc, char **argv)
     if (verbose) {
         if (vs.is_detector) {
             char **names = NULL;
-            list *opt = read_data_cfg(pos[0]);
-            char *nf = option_find_str(opt, "names", 0);
-            FILE *t = nf ? fopen(nf, "r") : NULL;
-            if (t) { fclose(t); names = get_labels(nf); }
+            int n_names = 0;
+            if (d.names && legr_check_regular(d.names, NULL, 0) == 0)
+                names = legr_read_lines(d.names, &n_names);
             for (int k = 0; k < vs.classes; ++k)
                 if (mt.gt_per_class[k])
-                    printf("  class %3d %-20s AP@0.5 %.4f (%d boxes)\n", k, names ? names[k] : "",
+                    printf("  class %3d %-20s AP@0.5 %.4f (%d boxes)\n", k, k < n_names ? names[k] : "",
                            mt.ap50[k], mt.gt_per_class[k]);
+            legr_free_strings(names, n_names);
         }
         printf("time: decode+prepare %.3f s (once), forward %.3f s, scoring %.3f s\n",
                vs.decode_s, mt.forward_s, mt.score_s);
@@ -544,7 +706,6 @@ static void cmd_eval(int argc, char **argv)
     }
     legr_metrics mb = {0};
     if (bn) {
-        if (legr_valset_load(pos[0], "train", m.net, bn * m.net->batch, &bnset, err, sizeof err) != 0) die(err);
         legr_bn_reestimate(m.net, &bnset, bn);
         if (legr_evaluate(m.net, &vs, thresh, iou, &mb, err, sizeof err) != 0) die(err);
         char tag[64];
@@ -556,8 +717,11 @@ static void cmd_eval(int argc, char **argv)
         char *tmp;
         FILE *fp = legr_open_temp(json, &tmp, err, sizeof err);
         if (!fp) die(err);
-        fprintf(fp, "{\n  \"cfg\": \"%s\",\n  \"weights\": \"%s\",\n  \"flops\": %ld,\n  \"params\": %ld,\n",
-                pos[1], pos[2], flops, params);
+        fprintf(fp, "{\n  \"cfg\": ");
+        json_str(fp, pos[1]);
+        fprintf(fp, ",\n  \"weights\": ");
+        json_str(fp, pos[2]);
+        fprintf(fp, ",\n  \"flops\": %ld,\n  \"params\": %ld,\n", flops, params);
         if (want_loss) fprintf(fp, "  \"loss\": %.6f,\n", loss);
         json_metrics(fp, "plain", &vs, &mt);
         if (bn) { fprintf(fp, ",\n"); json_metrics(fp, "bn_reestimated", &vs, &mb); }
@@ -610,7 +774,9 @@ static void usage_search(FILE *fp)
         "                  candidate each at a time); same result as -workers K-1\n"
         "  -out F          ranking file (default <cfg name>-legr.ranking); also writes\n"
         "                  F.ckpt (checkpoint after every candidate) and F.csv (log)\n"
-        "  -resume         continue from F.ckpt (same settings)\n");
+        "  -resume         continue from F.ckpt (same settings)\n"
+        "  Candidates pass through /dev/shm/legr-search-<pid>-* (or /tmp), removed however\n"
+        "  the search ends, by a helper process when it is killed (kill -9 included).\n");
 }
 
 typedef struct {
@@ -618,8 +784,60 @@ typedef struct {
     const legr_graph *g;
     double start;
     int resumed_from;
-    FILE *log;
+    char *log;              /* the CSV log, rewritten whole (atomically) after each candidate */
+    size_t log_len, log_cap;
 } search_report;
+
+static const char LOG_HEADER[] = "candidate,fitness,best,elapsed_s\n";
+
+static int log_append(search_report *r, const char *text)
+{
+    size_t n = strlen(text);
+    if (r->log_len + n + 1 > r->log_cap) {
+        size_t cap = r->log_cap ? 2 * r->log_cap : 4096;
+        while (cap < r->log_len + n + 1) cap *= 2;
+        char *p = realloc(r->log, cap);
+        if (!p) return -1;
+        r->log = p;
+        r->log_cap = cap;
+    }
+    memcpy(r->log + r->log_len, text, n + 1);
+    r->log_len += n;
+    return 0;
+}
+
+/* The log a resumed search continues: the rows of the candidates the
+ * checkpoint holds (rows written after its last save are dropped: those
+ * candidates run again).  A missing log starts afresh. */
+static int log_resume(search_report *r, int done, char *err, size_t errlen)
+{
+    if (log_append(r, LOG_HEADER) != 0) return legr_fail(err, errlen, "out of memory");
+    if (done == 0 || access(r->csv, F_OK) != 0) return 0;
+    int n;
+    char **lines = legr_read_lines(r->csv, &n);
+    if (!lines) return legr_fail(err, errlen, "%s: cannot read the log to continue it", r->csv);
+    int rc = 0;
+    for (int i = 1; i < n && rc == 0; ++i) {
+        int cand;
+        if (sscanf(lines[i], "%d,", &cand) != 1 || cand < 1) {
+            rc = legr_fail(err, errlen, "%s:%d: not a row of a legr search log", r->csv, i + 1);
+            break;
+        }
+        if (cand > done) continue;
+        if (log_append(r, lines[i]) != 0 || log_append(r, "\n") != 0) rc = legr_fail(err, errlen, "out of memory");
+    }
+    legr_free_strings(lines, n);
+    return rc;
+}
+
+static int log_write(const search_report *r, char *err, size_t errlen)
+{
+    char *tmp;
+    FILE *fp = legr_open_temp(r->csv, &tmp, err, errlen);
+    if (!fp) return -1;
+    int ok = fwrite(r->log, 1, r->log_len, fp) == r->log_len;
+    return legr_commit_temp(fp, tmp, r->csv, ok, err, errlen);
+}
 
 static void fmt_duration(char *buf, size_t len, double s)
 {
@@ -628,7 +846,8 @@ static void fmt_duration(char *buf, size_t len, double s)
     else snprintf(buf, len, "%dm%02ds", t / 60, t % 60);
 }
 
-/* After each candidate: progress line, CSV row, ranking + checkpoint. */
+/* After each candidate: progress line, CSV row, ranking + checkpoint, each
+ * file replaced whole (a full disk leaves the previous version). */
 static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
                            int batch_done, char *err, size_t errlen)
 {
@@ -642,27 +861,39 @@ static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
     printf("[%4d/%d] fitness %.4f  best %.4f (#%d)  elapsed %s  eta %s\n", index + 1, e->o.evals,
            fit, e->best_fit, e->best_index + 1, a, b);
     fflush(stdout);
-    fprintf(r->log, "%d,%.6f,%.6f,%.1f\n", index + 1, fit, e->best_fit, el);
-    fflush(r->log);
+    char row[128];
+    snprintf(row, sizeof row, "%d,%.6f,%.6f,%.1f\n", index + 1, fit, e->best_fit, el);
+    if (log_append(r, row) != 0) return legr_fail(err, errlen, "out of memory");
     char extra[2048];
     snprintf(extra, sizeof extra, "%s\nevaluations: %d of %d, best fitness %.6f (candidate %d)",
              r->extra, e->done, e->o.evals, e->best_fit, e->best_index + 1);
     if (legr_ranking_write(r->out, r->cfg, r->g, &e->best, extra, err, errlen) != 0) return -1;
+    if (log_write(r, err, errlen) != 0) return -1;
     return batch_done ? legr_evo_save(e, r->ckpt, r->settings, err, errlen) : 0;
 }
 
-/* Each candidate's pruned cfg/weights pass through a private directory:
- * in memory (/dev/shm) when it has room for every worker's pair, else /tmp. */
+/* Each candidate's pruned cfg/weights pass through a private directory,
+ * legr-search-<pid>-XXXXXX: in memory (/dev/shm) when it has room for every
+ * worker's pair, else /tmp. */
 static int make_workdir(char *dir, size_t len, size_t weights_bytes, int workers)
 {
     struct statvfs sv;
     double need = 2.0 * (double)weights_bytes * (workers > 0 ? workers : 1) + (64 << 20);
     int shm = statvfs("/dev/shm", &sv) == 0 && (double)sv.f_bavail * sv.f_bsize > need &&
               access("/dev/shm", W_OK) == 0;
-    snprintf(dir, len, "%s/legr-search-XXXXXX", shm ? "/dev/shm" : "/tmp");
+    long pid = (long)getpid();      /* in the name: whose directory it is */
+    snprintf(dir, len, "%s/legr-search-%ld-XXXXXX", shm ? "/dev/shm" : "/tmp", pid);
     if (mkdtemp(dir)) return 0;
-    snprintf(dir, len, "/tmp/legr-search-XXXXXX");
+    snprintf(dir, len, "/tmp/legr-search-%ld-XXXXXX", pid);
     return mkdtemp(dir) ? 0 : -1;
+}
+
+/* An error once the work directory exists: it goes first.  (On a signal or
+ * kill -9 the janitor removes it.) */
+static void die_workdir(const char *workdir, const char *msg)
+{
+    legr_remove_dir(workdir);
+    die(msg);
 }
 
 static uint64_t fnv1a(const void *p, size_t n)
@@ -673,31 +904,49 @@ static uint64_t fnv1a(const void *p, size_t n)
     return h;
 }
 
+/* Dies unless every -target budget is reachable with the -min floors: the
+ * smallest network (every group at its floor) is the same whatever the
+ * ranking, so the plain L2 one tells. */
+static void need_reachable(legr_model *m, const legr_norms *nr, const legr_fitness_ctx *fc, float min_frac)
+{
+    legr_affine id;
+    char err[ERRLEN];
+    if (legr_affine_identity(&id, m->graph.n_groups) != 0) die("out of memory");
+    for (int t = 0; t < fc->n_targets; ++t) {
+        legr_mask mk;
+        long fl;
+        if (legr_select(m->net, &m->graph, nr, &id, fc->targets[t], min_frac, &mk, &fl, err, sizeof err) != 0)
+            die_fmt("-target: %s", err);
+        legr_mask_free(&mk);
+    }
+    legr_affine_free(&id);
+}
+
 static void cmd_search(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_search(stdout); exit(0); }
-    int workers_given = 0;              /* before find_int_arg removes it */
-    for (int i = 0; i < argc; ++i) workers_given |= argv[i] && !strcmp(argv[i], "-workers");
+    int workers_given = has_arg(argc, argv, "-workers");      /* before int_opt removes it */
+    int lr_given = has_arg(argc, argv, "-lr");
     char *datacfg = find_char_arg(argc, argv, "-data", 0);
     char *target = find_char_arg(argc, argv, "-target", "0.3");
-    int tau = find_int_arg(argc, argv, "-tau", 200);
-    float lr = find_float_arg(argc, argv, "-lr", 0);
-    int batch = find_int_arg(argc, argv, "-batch", 0);
+    int tau = int_opt(argc, argv, "-tau", 200);
+    float lr = float_opt(argc, argv, "-lr", 0);
+    int batch = int_opt(argc, argv, "-batch", 0);
     legr_evo_opts eo;
-    eo.evals = find_int_arg(argc, argv, "-evals", 400);
-    eo.pool = find_int_arg(argc, argv, "-pool", 64);
-    eo.sample = find_int_arg(argc, argv, "-sample", 16);
-    eo.mutate = find_float_arg(argc, argv, "-mutate", .1f);
-    eo.seed = (uint64_t)find_int_arg(argc, argv, "-seed", 1);
+    eo.evals = int_opt(argc, argv, "-evals", 400);
+    eo.pool = int_opt(argc, argv, "-pool", 64);
+    eo.sample = int_opt(argc, argv, "-sample", 16);
+    eo.mutate = float_opt(argc, argv, "-mutate", .1f);
+    eo.seed = (uint64_t)int_opt(argc, argv, "-seed", 1);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 #ifdef GPU
     if (gpu_index >= 0) ncpu = 1;   /* one process drives the GPU */
 #endif
-    eo.batch = find_int_arg(argc, argv, "-workers", ncpu > 0 ? (int)ncpu : 1);
+    eo.batch = int_opt(argc, argv, "-workers", ncpu > 0 ? (int)ncpu : 1);
     char *fitness = find_char_arg(argc, argv, "-fitness", 0);
-    int val_n = find_int_arg(argc, argv, "-val", 500);
-    int bn_images = find_int_arg(argc, argv, "-bn-images", 256);
-    float min_frac = find_float_arg(argc, argv, "-min", .1f);
+    int val_n = int_opt(argc, argv, "-val", 500);
+    int bn_images = int_opt(argc, argv, "-bn-images", 256);
+    float min_frac = float_opt(argc, argv, "-min", .1f);
     char *out = find_char_arg(argc, argv, "-out", 0);
     int resume = find_arg(argc, argv, "-resume");
     int use_mpi = find_arg(argc, argv, "-mpi");
@@ -716,11 +965,23 @@ static void cmd_search(int argc, char **argv)
     char targets[160] = "";             /* as %g, comma-separated */
     for (int t = 0; t < fc.n_targets; ++t)
         snprintf(targets + strlen(targets), sizeof targets - strlen(targets), "%s%g", t ? "," : "", fc.targets[t]);
-    if (eo.batch < 1) die("-workers must be >= 1");
-    if (tau < 0 || eo.evals < 1 || eo.pool < 1 || eo.sample < 1 || val_n < 0 || bn_images < 0 ||
-        !(eo.mutate > 0 && eo.mutate <= 1) || !(min_frac >= 0 && min_frac <= 1))
-        die("-tau, -val, -bn-images must be >= 0; -evals, -pool, -sample >= 1; -mutate in (0,1]; -min in [0,1]");
+    if (eo.batch < 1 || eo.batch > 1024) die("-workers must be between 1 and 1024");
+    need_min("-tau", tau, 0);
+    need_min("-val", val_n, 0);
+    need_min("-bn-images", bn_images, 0);
+    need_min("-batch", batch, 0);
+    need_min("-evals", eo.evals, 1);
+    need_min("-pool", eo.pool, 1);
+    need_min("-sample", eo.sample, 1);
+    if (!(eo.mutate > 0 && eo.mutate <= 1)) die("-mutate must be in (0, 1]");
+    if (!(min_frac >= 0 && min_frac <= 1)) die("-min must be between 0 and 1");
+    if (lr_given && !(lr > 0)) die("-lr must be > 0 (without -lr: the cfg's learning_rate)");
+    need_regular(pos[0]);
+    need_regular(pos[1]);
 
+    /* Removes the work directory once this process and its workers are gone,
+     * however they end; forked before MPI and before any model is loaded. */
+    int janitor = legr_janitor_start();
     char err[ERRLEN];
     int mpi_rank = 0, mpi_size = 1;
     if (use_mpi) {
@@ -743,32 +1004,43 @@ static void cmd_search(int argc, char **argv)
     else if (fitness) die("-fitness must be map (detectors), top1 (classifiers) or loss");
     if (legr_graph_prunable(&m.graph) == 0) die("this network has no prunable groups (see 'darknet legr flops -v')");
 
+    /* every output against every input before anything is written */
+    inputs in = {{0}, 0};
+    add_input(&in, pos[0]);
+    add_input(&in, pos[1]);
+    data_lists d;
+    data_lists_read(datacfg, "train,valid", &d, &in);
+    char *dflt = default_prefix(pos[0], ".cfg", "-legr");
+    char *rank = out ? legr_strdup(out) : legr_fmt("%s.ranking", dflt);
+    char *ckpt = legr_fmt("%s.ckpt", rank), *csv = legr_fmt("%s.csv", rank);
+    if (mpi_rank == 0) {
+        need_output(rank, &in);
+        need_output(ckpt, &in);
+        need_output(csv, &in);
+    }
+
     legr_norms nr;
     if (legr_norms_compute(m.net, &m.graph, &nr) != 0) die("out of memory");
+    need_reachable(&m, &nr, &fc, min_frac);
     legr_trainset ts;
     char hint[ERRLEN + 64];
     if (legr_trainset_load(datacfg, m.net, &ts, err, sizeof err) != 0) {
         snprintf(hint, sizeof hint, "%s (pass -data <file.data> with train= and valid= lists)", err);
         die(hint);
     }
+    /* Darknet's loader trusts every image and label file: check them first */
+    if (legr_trainlist_check(d.train, ts.paths, ts.n_paths, ts.classes, ts.is_detector, err, sizeof err) != 0)
+        die(err);
     legr_valset vs, bs;
     if (mpi_rank == 0) printf("decoding validation images of %s...\n", datacfg);
     if (legr_valset_load(datacfg, "valid", m.net, val_n, &vs, err, sizeof err) != 0) {
         snprintf(hint, sizeof hint, "%s (pass -data <file.data> with train= and valid= lists)", err);
         die(hint);
     }
-    if (vs.n_images == 0) die("the valid= list is empty");
+    if (vs.n_images == 0) die_fmt("%s: the valid= list %s is empty", datacfg, d.valid);
     int fb = batch > 0 && batch < m.net->batch ? batch : m.net->batch;
     int bn_batches = bn_images > 0 ? (bn_images + fb - 1) / fb : 0;
     if (bn_batches && legr_valset_load(datacfg, "train", m.net, bn_batches * fb, &bs, err, sizeof err) != 0) die(err);
-
-    char *dflt = default_prefix(pos[0], ".cfg", "-legr");
-    size_t len = strlen(out ? out : dflt) + 16;
-    char *rank = malloc(len), *ckpt = malloc(len), *csv = malloc(len);
-    snprintf(rank, len, "%s%s", out ? out : dflt, out ? "" : ".ranking");
-    snprintf(ckpt, len, "%s.ckpt", rank);
-    snprintf(csv, len, "%s.csv", rank);
-    if (legr_same_file(rank, pos[0]) || legr_same_file(rank, pos[1])) die("-out names an input file");
 
     char settings[2048], extra[2048];
     uint64_t wsum = fnv1a(m.w.data, m.w.n_floats * sizeof(float));
@@ -787,9 +1059,20 @@ static void cmd_search(int argc, char **argv)
              same_data ? ", same fine-tuning data for every candidate" : "", eo.evals, eo.pool, eo.sample, eo.mutate,
              eo.batch, (unsigned long long)eo.seed);
 
+    legr_evo e;
+    search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph, 0, 0, NULL, 0, 0 };
+    if (mpi_rank == 0) {
+        if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
+        if (resume && legr_evo_load(&e, ckpt, settings, err, sizeof err) != 0) die(err);
+        if (log_resume(&r, e.done, err, sizeof err) != 0) die(err);
+        r.resumed_from = e.done;
+    }
+
+    /* the last thing set up: from here on every error removes it */
     char workdir[64];
     if (make_workdir(workdir, sizeof workdir, m.w.n_floats * sizeof(float), eo.batch) != 0)
         die("cannot create a temporary directory in /dev/shm or /tmp");
+    legr_janitor_watch(janitor, workdir);
     fc.model = &m;
     fc.norms = &nr;
     fc.min_frac = min_frac;
@@ -812,25 +1095,13 @@ static void cmd_search(int argc, char **argv)
 #endif
     if (mpi_rank > 0) {                 /* an evaluator: no files, no output */
         int rc = legr_mpi_serve(&fc, err, sizeof err);
-        rmdir(workdir);
+        legr_remove_dir(workdir);
         legr_mpi_finish();
         if (rc != 0) die(err);
         return;
     }
-
-    legr_evo e;
-    if (legr_evo_init(&e, &m.graph, &nr, &eo) != 0) die("out of memory");
-    if (resume && legr_evo_load(&e, ckpt, settings, err, sizeof err) != 0) die(err);
     fc.index = e.done;
-
-    search_report r = { rank, pos[0], csv, ckpt, settings, extra, &m.graph,
-                        what_time_is_it_now(), e.done, NULL };
-    r.log = fopen(csv, resume && e.done ? "a" : "w");
-    if (!r.log) {
-        snprintf(err, sizeof err, "%s: cannot write: %s", csv, strerror(errno));
-        die(err);
-    }
-    if (!(resume && e.done)) fprintf(r.log, "candidate,fitness,best,elapsed_s\n");
+    r.start = what_time_is_it_now();
     printf("LeGR search: %d prunable groups, target %s, tau %d, %d evaluations (pool %d, sample %d), %d %s, seed %llu%s\n",
            legr_graph_prunable(&m.graph), targets, tau, eo.evals, eo.pool, eo.sample, eo.batch,
            use_mpi ? "MPI evaluator ranks" : "workers", (unsigned long long)eo.seed, e.done ? " (resumed)" : "");
@@ -843,19 +1114,22 @@ static void cmd_search(int argc, char **argv)
            rank, ckpt, csv);
     int rc = legr_evo_run(&e, use_mpi ? legr_mpi_fitness : legr_candidates_fitness, &fc,
                           search_progress, &r, err, sizeof err);
-    fclose(r.log);
-    rmdir(workdir);
     if (use_mpi) {
         legr_mpi_stop(mpi_size);
         legr_mpi_finish();
     }
-    if (rc != 0) die(err);
+    if (rc != 0) die_workdir(workdir, err);
+    legr_remove_dir(workdir);
     int n = fc.index - r.resumed_from;
     if (n > 0)
         printf("per candidate: prune+build %.3f s, fine-tune %.3f s, BN %.3f s, score %.3f s\n",
                fc.t_prune / n, fc.t_finetune / n, fc.t_bn / n, fc.t_eval / n);
-    printf("best fitness %.4f (candidate %d); ranking written to %s\n", e.best_fit, e.best_index + 1, rank);
+    if (e.best_index >= 0)
+        printf("best fitness %.4f (candidate %d); ranking written to %s\n", e.best_fit, e.best_index + 1, rank);
+    else
+        printf("no candidate scored; no ranking written\n");
     legr_evo_free(&e);
+    free(r.log);
     legr_valset_free(&vs);
     if (bn_batches) legr_valset_free(&bs);
     legr_trainset_free(&ts);
@@ -872,17 +1146,19 @@ static void cmd_init(int argc, char **argv)
         printf("usage: darknet legr init <cfg> <out.weights> [-seed 1]\n");
         exit(0);
     }
-    int seed = find_int_arg(argc, argv, "-seed", 1);
+    int seed = int_opt(argc, argv, "-seed", 1);
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) {
         fprintf(stderr, "usage: darknet legr init <cfg> <out.weights> [-seed 1]\n");
         exit(1);
     }
     char err[ERRLEN];
+    inputs in = {{0}, 0};
+    add_input(&in, pos[0]);
+    need_output(pos[1], &in);
     legr_cfg cfg;
     if (legr_cfg_load(pos[0], &cfg, err, sizeof err) != 0) die(err);
     print_cfg_warnings(&cfg);
-    if (legr_same_file(pos[1], pos[0])) die("refusing to overwrite the input cfg");
     srand(seed);
     network *net = legr_parse_network(&cfg, err, sizeof err);
     if (!net) die(err);
@@ -1003,6 +1279,21 @@ static void cmd_bench(int argc, char **argv)
     for (int j = 0; j < n; ++j) { legr_bench_free(&r[j]); legr_model_free(&m[j]); }
 }
 
+/* 1 when the cfg ends in a detection head ([yolo], [region], [detection]);
+ * read with legr's own reader, so no network is built for it. */
+static int cfg_is_detector(const char *path)
+{
+    legr_cfg c;
+    char err[ERRLEN];
+    if (legr_cfg_read(path, &c, err, sizeof err) != 0) die(err);
+    int det = 0;
+    for (int i = 0; i < c.n_sec; ++i)
+        det |= !strcmp(c.sec[i].type, "[yolo]") || !strcmp(c.sec[i].type, "[region]") ||
+               !strcmp(c.sec[i].type, "[detection]");
+    legr_cfg_free(&c);
+    return det;
+}
+
 static void cmd_finetune(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_finetune(stdout); exit(0); }
@@ -1018,26 +1309,55 @@ static void cmd_finetune(int argc, char **argv)
         }
         break;
     }
-    o.iters = find_int_arg(argc, argv, "-iters", 500);
-    o.lr = find_float_arg(argc, argv, "-lr", 0);
-    o.distill = find_float_arg(argc, argv, "-distill", 1);
+    int lr_given = has_arg(argc, argv, "-lr");
+    o.iters = int_opt(argc, argv, "-iters", 500);
+    o.lr = float_opt(argc, argv, "-lr", 0);
+    o.distill = float_opt(argc, argv, "-distill", 1);
     o.nolabels = find_arg(argc, argv, "-nolabels");
     o.images = find_char_arg(argc, argv, "-images", 0);
-    o.batch = find_int_arg(argc, argv, "-batch", 0);
-    o.snapshot = find_int_arg(argc, argv, "-snapshot", 0);
+    o.batch = int_opt(argc, argv, "-batch", 0);
+    o.snapshot = int_opt(argc, argv, "-snapshot", 0);
     o.resume = find_arg(argc, argv, "-resume");
-    o.seed = (unsigned)find_int_arg(argc, argv, "-seed", 1);
+    o.seed = (unsigned)int_opt(argc, argv, "-seed", 1);
     char *out = find_char_arg(argc, argv, "-out", 0);
     char *pos[3];
     if (positionals(argc, argv, 3, pos, 3) != 3) { usage_finetune(stderr); exit(1); }
-    if (!legr_finite(o.lr) || !(o.lr >= 0 && o.lr < 10)) die("-lr must be between 0 and 10");
-    if (o.batch < 0 || o.snapshot < 0) die("-batch and -snapshot must be >= 0");
+    if (lr_given && !(o.lr > 0 && o.lr < 10))
+        die("-lr must be > 0 and below 10 (without -lr: the cfg's learning_rate)");
+    need_min("-iters", o.iters, 1);
+    need_min("-batch", o.batch, 0);
+    need_min("-snapshot", o.snapshot, 0);
     if (o.images && !o.nolabels) die("-images goes with -nolabels (labelled fine-tuning reads train= of <datacfg>)");
     o.datacfg = pos[0];
     o.cfg = pos[1];
     o.weights = pos[2];
     char *pfx = out ? NULL : default_prefix(pos[2], ".weights", "-ft");
     o.out = out ? out : pfx;
+
+    /* inputs: regular files; outputs: none of them, writable */
+    inputs in = {{0}, 0};
+    const char *files[] = { o.cfg, o.weights, o.teacher_cfg, o.teacher_weights, o.images };
+    for (size_t k = 0; k < sizeof files / sizeof *files; ++k) {
+        need_regular(files[k]);
+        add_input(&in, files[k]);
+    }
+    data_lists d;
+    data_lists_read(o.datacfg, o.nolabels && o.images ? NULL : "train", &d, &in);
+    const char *ext[] = { ".cfg", ".weights", ".state" };
+    for (int k = 0; k < 3; ++k) {
+        char *p = legr_fmt("%s%s", o.out, ext[k]);
+        need_output(p, &in);
+        free(p);
+    }
+    /* labelled: Darknet's loader reads every listed image and label file */
+    if (!o.nolabels && d.classes > 0) {
+        int n;
+        char **paths = legr_read_lines(d.train, &n);
+        char err[ERRLEN];
+        if (paths && legr_trainlist_check(d.train, paths, n, d.classes, cfg_is_detector(o.cfg), err, sizeof err) != 0)
+            die(err);
+        legr_free_strings(paths, n);
+    }
     char err[ERRLEN];
     if (legr_tune_run(&o, err, sizeof err) != 0) die(err);
     free(pfx);

@@ -38,13 +38,22 @@ void legr_label_path(const char *image_path, char *out, size_t outlen)
     replace_first(out, outlen, ".JPEG", ".txt");
 }
 
+/* 1 when a label coordinate is a finite number in [0, 1] (by the bits:
+ * -Ofast compiles isfinite and NaN comparisons away). */
+static int label_coord_ok(float v)
+{
+    return legr_finite(v) && v >= 0 && v <= 1;
+}
+
 int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err, size_t errlen)
 {
     *boxes = NULL;
-    FILE *fp = fopen(path, "r");
-    if (!fp) return 0;      /* no label file: no objects */
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;     /* no label file: no objects */
+    FILE *fp = legr_fopen_regular(path, "r", err, errlen);
+    if (!fp) return -1;
     char line[1024];
-    int n = 0, nline = 0;
+    int n = 0, nline = 0, rc = 0;
     while (fgets(line, sizeof line, fp)) {
         ++nline;
         char *s = line;
@@ -53,19 +62,30 @@ int legr_read_labels(const char *path, int classes, legr_box **boxes, char *err,
         int id;
         float x, y, w, h;
         char extra;
-        if (sscanf(s, "%d %f %f %f %f %c", &id, &x, &y, &w, &h, &extra) != 5 ||
-            id < 0 || id >= classes || w < 0 || h < 0) {
-            fclose(fp);
-            free(*boxes);
-            *boxes = NULL;
-            return legr_fail(err, errlen, "%s:%d: expected '<class 0..%d> x y w h'", path, nline, classes - 1);
+        if (sscanf(s, "%d %f %f %f %f %c", &id, &x, &y, &w, &h, &extra) != 5) {
+            rc = legr_fail(err, errlen, "%s:%d: expected '<class 0..%d> x y w h'", path, nline, classes - 1);
+            break;
+        }
+        if (id < 0 || id >= classes) {
+            rc = legr_fail(err, errlen, "%s:%d: class %d out of range 0..%d", path, nline, id, classes - 1);
+            break;
+        }
+        if (!label_coord_ok(x) || !label_coord_ok(y) || !label_coord_ok(w) || !label_coord_ok(h)) {
+            rc = legr_fail(err, errlen, "%s:%d: x y w h must be numbers between 0 and 1 (relative to the image)",
+                           path, nline);
+            break;
         }
         legr_box *nb = realloc(*boxes, (n + 1) * sizeof(legr_box));
-        if (!nb) { fclose(fp); free(*boxes); *boxes = NULL; return legr_fail(err, errlen, "out of memory"); }
+        if (!nb) { rc = legr_fail(err, errlen, "out of memory"); break; }
         *boxes = nb;
         nb[n++] = (legr_box){ x, y, w, h, id };
     }
     fclose(fp);
+    if (rc != 0) {
+        free(*boxes);
+        *boxes = NULL;
+        return -1;
+    }
     return n;
 }
 

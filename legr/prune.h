@@ -10,6 +10,7 @@
 #include "mask.h"
 #include "eval.h"
 #include "recover.h"
+#include "util.h"
 
 typedef struct {
     const legr_valset *images;  /* unlabelled images for recovery, or NULL */
@@ -36,11 +37,19 @@ int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
                          const legr_recovery *r, legr_recovery_report *rep,
                          char *err, size_t errlen);
 
-/* Writes out_cfg/out_weights for mask; with recovery (r != NULL and
- * r->recover or r->bn), the pair is written to temporary names, loaded,
- * recovered (rep as above) and saved, and only then renamed into place. */
+/* Writes out_cfg/out_weights for mask under temporary names; with recovery
+ * (r != NULL and r->recover or r->bn) loads, recovers (rep as above) and
+ * saves that pair; then renames both into place, or, on any failure,
+ * neither (the temporaries removed). */
 int legr_prune_write(legr_model *m, const legr_mask *mask, const legr_recovery *r,
                      const char *out_cfg, const char *out_weights, legr_recovery_report *rep,
                      char *err, size_t errlen);
+
+/* The same without the renames: out_cfg and out_weights are added to st
+ * (util.h), written under their temporary names, for the caller to commit
+ * with its other outputs, or abort.  On failure err names the output. */
+int legr_prune_stage(legr_model *m, const legr_mask *mask, const legr_recovery *r,
+                     const char *out_cfg, const char *out_weights, legr_staged *st,
+                     legr_recovery_report *rep, char *err, size_t errlen);
 
 #endif

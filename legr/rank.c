@@ -250,10 +250,10 @@ int legr_ranking_read(const char *path, const legr_graph *g, legr_affine *a,
                       char *err, size_t errlen)
 {
     if (legr_affine_identity(a, g->n_groups) != 0) return legr_fail(err, errlen, "out of memory");
-    FILE *fp = fopen(path, "r");
+    FILE *fp = legr_fopen_regular(path, "r", err, errlen);
     if (!fp) {
         legr_affine_free(a);
-        return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
     }
     char line[512];
     int nline = 0, seen = 0, rc = 0;
@@ -276,7 +276,7 @@ int legr_ranking_read(const char *path, const legr_graph *g, legr_affine *a,
                            path, nline, k, lay, ch);
             break;
         }
-        if (!isfinite(al) || !isfinite(ka) || al <= 0) {
+        if (!legr_finite(al) || !legr_finite(ka) || !(al > 0)) {   /* bits: -Ofast */
             rc = legr_fail(err, errlen, "%s:%d: alpha must be > 0 and kappa finite", path, nline);
             break;
         }

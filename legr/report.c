@@ -37,8 +37,18 @@ int legr_report_csv(const char *path, const legr_row *rows, int n, int detector,
 int legr_report_plot(const char *png, const char *csv, const char *title,
                      int detector, char *err, size_t errlen)
 {
+    /* the names go into a gnuplot script between single quotes */
+    if (strpbrk(png, "'\n") || strpbrk(csv, "'\n"))
+        return legr_fail(err, errlen, "%s: no plot written: quotes or new lines in the file name", png);
+    char safe_title[512];
+    snprintf(safe_title, sizeof safe_title, "%s", title);
+    for (char *c = safe_title; *c; ++c)
+        if (*c == '\'' || *c == '\n') *c = '_';
     if (system("command -v gnuplot >/dev/null 2>&1") != 0)
         return legr_fail(err, errlen, "gnuplot not found: no plot written (apt-get install gnuplot-nox)");
+    legr_staged st = {0};
+    const char *tpng = legr_stage(&st, png);
+    if (!tpng) return legr_fail(err, errlen, "out of memory");
     char script[2048];
     snprintf(script, sizeof script,
              "set terminal pngcairo size 800,500 noenhanced; set output '%s'; set datafile separator ',';"
@@ -46,12 +56,12 @@ int legr_report_plot(const char *png, const char *csv, const char *title,
              "plot '%s' every ::1 using ($2/1e9):4 with linespoints pt 7 title 'pruned',"
              " '' every ::1 using ($2/1e9):($5 < 0 ? 1/0 : $5) with linespoints pt 5 title 'pruned + BN re-estimation',"
              " '' every ::1 using ($2/1e9):($7 < 0 ? 1/0 : $7) with linespoints pt 9 title 'reconstructed + BN (written)'",
-             png, title, detector ? "mAP@0.5" : "top-1", csv);
+             tpng, safe_title, detector ? "mAP@0.5" : "top-1", csv);
     char *tmp;
     char path[4096];
     snprintf(path, sizeof path, "%s.gp", png);
     FILE *fp = legr_open_temp(path, &tmp, err, errlen);
-    if (!fp) return -1;
+    if (!fp) { legr_staged_abort(&st); return -1; }
     fprintf(fp, "%s\n", script);
     fclose(fp);
     char cmd[4200];
@@ -59,6 +69,9 @@ int legr_report_plot(const char *png, const char *csv, const char *title,
     int rc = system(cmd);
     remove(tmp);
     free(tmp);
-    if (rc != 0) return legr_fail(err, errlen, "%s: gnuplot failed", png);
-    return 0;
+    if (rc != 0) {
+        legr_staged_abort(&st);
+        return legr_fail(err, errlen, "%s: gnuplot failed", png);
+    }
+    return legr_staged_commit(&st, err, errlen);
 }

@@ -28,6 +28,15 @@ static double rng_normal(uint64_t *s, double sd)
     return sd * sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
+/* A fitness the evolution can rank: finite or -inf (a diverged candidate);
+ * NaN and +inf are not (tested on the bits: -Ofast). */
+static int fitness_ok(double f)
+{
+    uint64_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return legr_finite(f) || bits == 0xfff0000000000000ull;
+}
+
 /* --- candidates ---------------------------------------------------------- */
 
 static int affine_copy(legr_affine *dst, const legr_affine *src)
@@ -171,6 +180,8 @@ int legr_evo_run(legr_evo *e, legr_fitness_fn fit, void *fit_ctx,
         while (made < n && make_child(e, t + made, &kids[made]) == 0) ++made;
         if (made < n) rc = legr_fail(err, errlen, "out of memory");
         else rc = fit(fit_ctx, kids, n, f, err, errlen);
+        for (int i = 0; rc == 0 && i < n; ++i)
+            if (!fitness_ok(f[i])) f[i] = -INFINITY;    /* NaN or +inf: never the best */
         for (int i = 0; i < made; ++i) {
             if (rc == 0 && f[i] > e->best_fit) {
                 legr_affine_free(&e->best);
@@ -221,11 +232,19 @@ int legr_evo_save(const legr_evo *e, const char *path, const char *settings,
     return legr_commit_temp(fp, tmp, path, 1, err, errlen);
 }
 
+/* Reads the (alpha, kappa) of every prunable group: alpha > 0 and kappa
+ * finite, as in a ranking file. */
 static int read_affine(FILE *fp, const legr_evo *e, legr_affine *a)
 {
     if (legr_affine_identity(a, e->n_groups) != 0) return -1;
-    for (int k = 0; k < e->n_groups; ++k)
-        if (!e->g->groups[k].fixed && fscanf(fp, "%f %f", &a->alpha[k], &a->kappa[k]) != 2) return -1;
+    for (int k = 0; k < e->n_groups; ++k) {
+        if (e->g->groups[k].fixed) continue;
+        if (fscanf(fp, "%f %f", &a->alpha[k], &a->kappa[k]) != 2 || !legr_finite(a->alpha[k]) ||
+            !legr_finite(a->kappa[k]) || !(a->alpha[k] > 0)) {
+            legr_affine_free(a);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -244,11 +263,29 @@ static void first_difference(const char *a, const char *b, char *ta, char *tb, s
     }
 }
 
+/* The counters of a checkpoint against the settings: done candidates
+ * within -evals, the pool as full as done makes it, the best one of them. */
+static int check_counters(const legr_evo *e, int done, int best, double best_fit, int n_pool,
+                          const char *path, char *err, size_t errlen)
+{
+    if (done < 0 || done > e->o.evals)
+        return legr_fail(err, errlen, "%s: %d candidates done, outside 0..%d (-evals)", path, done, e->o.evals);
+    if (best < -1 || best >= done)
+        return legr_fail(err, errlen, "%s: best candidate #%d, but %d candidates done", path, best + 1, done);
+    if (best >= 0 && !legr_finite(best_fit))
+        return legr_fail(err, errlen, "%s: the best fitness is not a finite number", path);
+    int want = done < e->o.pool ? done : e->o.pool;
+    if (n_pool != want)
+        return legr_fail(err, errlen, "%s: pool of %d, but %d candidates done with -pool %d make %d",
+                         path, n_pool, done, e->o.pool, want);
+    return 0;
+}
+
 int legr_evo_load(legr_evo *e, const char *path, const char *settings,
                   char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = legr_fopen_regular(path, "r", err, errlen);
+    if (!fp) return -1;
     char line[4096];
     int rc = 0;
     if (!fgets(line, sizeof line, fp) || strcmp(line, "legr-checkpoint v1\n") != 0)
@@ -261,22 +298,37 @@ int legr_evo_load(legr_evo *e, const char *path, const char *settings,
                        path, was, now);
     }
     unsigned long long rng;
-    int n_pool;
-    if (rc == 0 && (fscanf(fp, " rng %llu done %d best %d %lf", &rng, &e->done, &e->best_index, &e->best_fit) != 4))
+    int n_pool = 0, done = 0, best = -1;
+    double best_fit = 0;
+    if (rc == 0 && (fscanf(fp, " rng %llu done %d best %d %lf", &rng, &done, &best, &best_fit) != 4))
         rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+    legr_affine ba = {0};
+    if (rc == 0 && best >= 0 && read_affine(fp, e, &ba) != 0)
+        rc = legr_fail(err, errlen, "%s: damaged checkpoint (the best candidate's alpha, kappa)", path);
+    if (rc == 0 && fscanf(fp, " pool %d", &n_pool) != 1)
+        rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+    if (rc == 0) rc = check_counters(e, done, best, best_fit, n_pool, path, err, errlen);
+    for (int i = 0; rc == 0 && i < n_pool; ++i) {
+        double f;
+        if (fscanf(fp, "%lf", &f) != 1 || !fitness_ok(f))
+            rc = legr_fail(err, errlen, "%s: damaged checkpoint (fitness of pool member %d)", path, i + 1);
+        else if (read_affine(fp, e, &e->pool[e->n_pool]) != 0)
+            rc = legr_fail(err, errlen, "%s: damaged checkpoint (alpha, kappa of pool member %d)", path, i + 1);
+        else e->pool_fit[e->n_pool++] = f;
+    }
+    char extra;
+    if (rc == 0 && fscanf(fp, " %c", &extra) == 1)
+        rc = legr_fail(err, errlen, "%s: damaged checkpoint (text after the pool)", path);
+    fclose(fp);
     if (rc == 0) {
         e->rng = rng;
+        e->done = done;
+        e->best_index = best;
+        e->best_fit = best >= 0 ? best_fit : -INFINITY;
         legr_affine_free(&e->best);
-        if (e->best_index >= 0 && read_affine(fp, e, &e->best) != 0)
-            rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
+        e->best = ba;
+    } else {
+        legr_affine_free(&ba);
     }
-    if (rc == 0 && (fscanf(fp, " pool %d", &n_pool) != 1 || n_pool < 0 || n_pool > e->o.pool))
-        rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
-    for (int i = 0; rc == 0 && i < n_pool; ++i) {
-        if (fscanf(fp, "%lf", &e->pool_fit[e->n_pool]) != 1 || read_affine(fp, e, &e->pool[e->n_pool]) != 0)
-            rc = legr_fail(err, errlen, "%s: damaged checkpoint", path);
-        else e->n_pool++;
-    }
-    fclose(fp);
     return rc;
 }

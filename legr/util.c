@@ -1,12 +1,17 @@
-/* util.c: error formatting, checked allocation and atomic file writes. */
+/* util.c: error formatting, checked allocation, strict number parsing,
+ * regular-file checks, atomic and staged file writes, and the janitor that
+ * removes a work directory however its owner ends. */
 #define _GNU_SOURCE
 #include "util.h"
 
 #include "darknet.h"
 #include "option_list.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -40,6 +45,33 @@ int legr_finite(double x)
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
     return ((bits >> 52) & 0x7ff) != 0x7ff;
+}
+
+int legr_isnan(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return ((bits >> 52) & 0x7ff) == 0x7ff && (bits & 0xfffffffffffffull) != 0;
+}
+
+int legr_parse_int(const char *s, int *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (end == s || *end || errno || x < -2147483647L - 1 || x > 2147483647L) return -1;
+    *v = (int)x;
+    return 0;
+}
+
+int legr_parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !legr_finite(x)) return -1;
+    *v = x;
+    return 0;
 }
 
 void *legr_calloc(size_t n, size_t size)
@@ -104,9 +136,55 @@ int legr_clobbers_input(const char *out, const char *const *inputs, int n)
     return 0;
 }
 
+int legr_check_regular(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return legr_fail(err, errlen, "%s: not a regular file", path);
+    return 0;
+}
+
+FILE *legr_fopen_regular(const char *path, const char *mode, char *err, size_t errlen)
+{
+    if (legr_check_regular(path, err, errlen) != 0) return NULL;
+    /* O_NONBLOCK: a FIFO swapped in after the stat cannot block the open */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) { legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        legr_fail(err, errlen, "%s: not a regular file", path);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *fp = fdopen(fd, mode);
+    if (!fp) {
+        legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+int legr_check_output(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return legr_fail(err, errlen, "%s: exists and is not a regular file (choose another -out)", path);
+    char *copy = legr_strdup(path);
+    if (!copy) return legr_fail(err, errlen, "out of memory");
+    const char *dir = dirname(copy);
+    int rc = 0;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = legr_fail(err, errlen, "%s: cannot write: directory %s does not exist", path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = legr_fail(err, errlen, "%s: cannot write in %s: %s", path, dir, strerror(errno));
+    free(copy);
+    return rc;
+}
+
 char **legr_read_lines(const char *path, int *n)
 {
-    FILE *fp = fopen(path, "r");
+    FILE *fp = legr_fopen_regular(path, "r", NULL, 0);
     *n = 0;
     if (!fp) return NULL;
     char line[4096], **v = NULL;
@@ -169,4 +247,124 @@ void legr_free_options(struct list *opt)
         free(p);
     }
     free_list(opt);
+}
+
+/* --- staged outputs ------------------------------------------------------ */
+
+const char *legr_stage(legr_staged *s, const char *dst)
+{
+    char **nt = realloc(s->tmp, (s->n + 1) * sizeof(char *));
+    if (nt) s->tmp = nt;
+    char **nd = realloc(s->dst, (s->n + 1) * sizeof(char *));
+    if (nd) s->dst = nd;
+    if (!nt || !nd) return NULL;
+    char *t = legr_fmt("%s.tmp.%ld", dst, (long)getpid()), *d = legr_strdup(dst);
+    if (!t || !d) { free(t); free(d); return NULL; }
+    s->tmp[s->n] = t;
+    s->dst[s->n] = d;
+    s->n++;
+    return t;
+}
+
+static void staged_free(legr_staged *s)
+{
+    legr_free_strings(s->tmp, s->n);
+    legr_free_strings(s->dst, s->n);
+    memset(s, 0, sizeof *s);
+}
+
+void legr_staged_abort(legr_staged *s)
+{
+    for (int i = 0; i < s->n; ++i) remove(s->tmp[i]);
+    staged_free(s);
+}
+
+int legr_staged_commit(legr_staged *s, char *err, size_t errlen)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n; ++i) {
+        if (rename(s->tmp[i], s->dst[i]) == 0) continue;
+        rc = legr_fail(err, errlen, "%s: cannot rename into place: %s", s->dst[i], strerror(errno));
+        for (int j = 0; j < i; ++j) remove(s->dst[j]);     /* no half-written set */
+        break;
+    }
+    if (rc != 0) legr_staged_abort(s);
+    else staged_free(s);
+    return rc;
+}
+
+/* --- work directories and their janitor --------------------------------- */
+
+int legr_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char *p = legr_fmt("%s/%s", dir, e->d_name);
+            if (p) unlink(p);
+            free(p);
+        }
+        closedir(d);
+    }
+    return rmdir(dir);
+}
+
+/* The janitor: out of the parent's session and deaf to its signals, it reads
+ * the directory's name, then waits for end of file, which comes when every
+ * process holding the write end (the parent and the workers it forks) has
+ * ended, and removes the directory. */
+static void janitor_main(int rd)
+{
+    setsid();
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    for (int fd = 0; fd < 1024; ++fd)
+        if (fd != rd) close(fd);
+    char dir[4096];
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(rd, dir + len, sizeof dir - 1 - len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        len += (size_t)r;
+        if (len == sizeof dir - 1) len = 0;     /* not a path we wrote: ignore */
+    }
+    dir[len] = 0;
+    if (len > 0 && dir[len - 1] == '\n') {
+        dir[len - 1] = 0;
+        legr_remove_dir(dir);
+    }
+    _exit(0);
+}
+
+int legr_janitor_start(void)
+{
+    int p[2];
+    if (pipe(p) != 0) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) { close(p[0]); close(p[1]); return -1; }
+    if (pid == 0) {
+        close(p[1]);
+        janitor_main(p[0]);
+    }
+    close(p[0]);
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);   /* programs run with exec do not hold it */
+    return p[1];
+}
+
+int legr_janitor_watch(int fd, const char *dir)
+{
+    if (fd < 0) return -1;
+    char *line = legr_fmt("%s\n", dir);
+    if (!line) return -1;
+    size_t n = strlen(line);
+    ssize_t w = write(fd, line, n);
+    free(line);
+    return w == (ssize_t)n ? 0 : -1;
 }

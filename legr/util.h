@@ -1,5 +1,6 @@
 /* util.h: small helpers shared by legr/ sources: error formatting, checked
- * allocation, atomic file replacement. */
+ * allocation, strict number parsing, regular-file checks, atomic and staged
+ * file replacement, and the janitor of a work directory. */
 #ifndef LEGR_UTIL_H
 #define LEGR_UTIL_H
 
@@ -14,6 +15,13 @@ int legr_fail(char *err, size_t errlen, const char *fmt, ...)
 /* 0 for NaN and +-inf, from the bits: Darknet builds with -Ofast, whose
  * -ffinite-math-only compiles isfinite()/isnan() to constants. */
 int legr_finite(double x);
+/* 1 for NaN only (also by the bits). */
+int legr_isnan(double x);
+
+/* Strict parsing of a whole string: an int in range, or a finite double
+ * ("nan", "inf", "1e999", "", "3x" refused).  Return 0, or -1. */
+int legr_parse_int(const char *s, int *v);
+int legr_parse_double(const char *s, double *v);
 
 /* malloc/calloc that return NULL on overflow of n * size. */
 void *legr_calloc(size_t n, size_t size);
@@ -40,8 +48,48 @@ int legr_same_file(const char *a, const char *b);
  * entries skipped): an output that would overwrite an input. */
 int legr_clobbers_input(const char *out, const char *const *inputs, int n);
 
+/* 0 when path names an existing regular file (after links); else -1 with err
+ * "<path>: cannot open: <reason>" or "<path>: not a regular file".  A FIFO,
+ * a directory or a device is refused without being opened: fopen would block
+ * on a FIFO or read a device. */
+int legr_check_regular(const char *path, char *err, size_t errlen);
+
+/* fopen(path, mode) for reading, of a regular file only (as above; the open
+ * itself cannot block either).  NULL with err set (err may be NULL). */
+FILE *legr_fopen_regular(const char *path, const char *mode, char *err, size_t errlen);
+
+/* 0 when an output can be written at path: it is absent or a regular file,
+ * in an existing directory this process may write.  Else -1 with err. */
+int legr_check_output(const char *path, char *err, size_t errlen);
+
+/* Outputs written under temporary names and renamed into place together
+ * once all are complete, so that a failed run leaves none of them: stage
+ * gives the temporary name for dst ("<dst>.tmp.<pid>", NULL on OOM); commit
+ * renames them in order (if one rename fails, the ones already renamed are
+ * removed, and the temporaries); abort removes the temporaries.  Both free
+ * the list.  Zero-initialise. */
+typedef struct {
+    int n;
+    char **tmp, **dst;
+} legr_staged;
+const char *legr_stage(legr_staged *s, const char *dst);
+int legr_staged_commit(legr_staged *s, char *err, size_t errlen);
+void legr_staged_abort(legr_staged *s);
+
+/* Removes dir's files and dir itself (one level); 0 or -1. */
+int legr_remove_dir(const char *dir);
+
+/* A child process that removes a work directory once this process and the
+ * workers it forks have all ended, however they end (an error, SIGINT,
+ * SIGTERM, kill -9): start returns the write end of a pipe (or -1), watch
+ * sends it the directory to remove.  Start it before anything that must not
+ * be forked (MPI, CUDA): it only reads the pipe. */
+int legr_janitor_start(void);
+int legr_janitor_watch(int fd, const char *dir);
+
 /* Lines of a text file without their line ends, empty lines skipped;
- * NULL if it cannot be read.  Free with legr_free_strings. */
+ * NULL if it cannot be read (or is not a regular file).  Free with
+ * legr_free_strings. */
 char **legr_read_lines(const char *path, int *n);
 void legr_free_strings(char **v, int n);
 

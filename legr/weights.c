@@ -132,8 +132,8 @@ int legr_weights_read(const char *path, const network *net, legr_weights *w,
     char why[256];
     long expect = legr_network_weight_floats(net, why, sizeof why);
     if (expect < 0) return legr_fail(err, errlen, "%s: %s", path, why);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return legr_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = legr_fopen_regular(path, "rb", err, errlen);
+    if (!fp) return -1;
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(fp);

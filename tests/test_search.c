@@ -1,7 +1,9 @@
 /* test_search.c: the LeGR evolution (legr/search.c) with a synthetic fitness
  * whose optimum is known: reproducible for a seed, different across seeds,
  * identical when stopped, checkpointed and resumed, candidate pool-1 is the
- * identity, and it climbs towards the optimum. */
+ * identity, it climbs towards the optimum, a NaN fitness never wins (and is
+ * checkpointed as -inf), and a checkpoint with more candidates done than
+ * -evals is refused. */
 #include "testutil.h"
 #include "model.h"
 #include "rank.h"
@@ -9,6 +11,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CFG "/usr/share/darknet/cfg/yolov3-tiny.cfg"
@@ -193,6 +196,52 @@ static void test_climbs(void **state)
     legr_evo_free(&rnd);
 }
 
+/* A fitness that returns NaN for every other candidate (a diverged
+ * fine-tuning; Darknet's -Ofast makes isnan useless, the evolution tests the
+ * bits): NaN never becomes the best, is stored as -inf, and the checkpoint
+ * then loads; a checkpoint with more candidates done than -evals does not. */
+static int nan_fitness(void *ctx, const legr_affine *a, int n, double *fit, char *err, size_t errlen)
+{
+    int *calls = ctx;
+    for (int i = 0; i < n; ++i, ++*calls) {
+        uint64_t bits = 0x7ff8000000000000ull;     /* a quiet NaN, without NAN (-Ofast) */
+        if (*calls % 2 == 0) memcpy(&fit[i], &bits, sizeof bits);
+        else fit[i] = *calls;
+    }
+    return 0;
+}
+
+static void test_nan_fitness_and_checkpoint_counts(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    legr_evo e;
+    legr_evo_opts o = opts(9, 10);
+    int calls = 0;
+    assert_int_equal(legr_evo_init(&e, &f->m.graph, &f->nr, &o), 0);
+    assert_int_equal(legr_evo_run(&e, nan_fitness, &calls, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(e.best_index, 9);           /* fitness 9, the last odd call */
+    for (int i = 0; i < e.n_pool; ++i) assert_false(legr_isnan(e.pool_fit[i]));
+    char *dir = tu_mkdtemp("search-nan");
+    char *ck = tu_path(dir, "e.ckpt");
+    assert_int_equal(legr_evo_save(&e, ck, "settings nan", err, sizeof err), 0);
+    legr_evo r;
+    assert_int_equal(legr_evo_init(&r, &f->m.graph, &f->nr, &o), 0);
+    assert_int_equal(legr_evo_load(&r, ck, "settings nan", err, sizeof err), 0);
+    assert_int_equal(r.done, 10);
+    legr_evo_free(&r);
+    legr_evo_opts fewer = opts(9, 5);             /* -evals 5 < 10 done */
+    assert_int_equal(legr_evo_init(&r, &f->m.graph, &f->nr, &fewer), 0);
+    assert_int_equal(legr_evo_load(&r, ck, "settings nan", err, sizeof err), -1);
+    printf("  -evals 5: %s\n", err);
+    assert_non_null(strstr(err, "10 candidates done"));
+    legr_evo_free(&r);
+    legr_evo_free(&e);
+    tu_rmtree(dir);
+    free(ck);
+    free(dir);
+}
+
 int main(void)
 {
     tu_init();
@@ -201,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_resume_is_identical),
         cmocka_unit_test(test_batch_reproducible),
         cmocka_unit_test(test_climbs),
+        cmocka_unit_test(test_nan_fitness_and_checkpoint_counts),
     };
     return cmocka_run_group_tests_name("search", tests, setup, teardown);
 }
