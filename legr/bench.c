@@ -14,6 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+/* OpenMP's thread count, to put back after timing (weak: a build without
+ * OpenMP has none, and then one thread throughout). */
+extern int omp_get_max_threads(void) __attribute__((weak));
+
 legr_bench_opts legr_bench_defaults(void)
 {
     legr_bench_opts o = { 20, 3, 1 };
@@ -126,8 +130,8 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
                        legr_bench_result *r, char *err, size_t errlen)
 {
     memset(r, 0, n_nets * sizeof(*r));
-    if (o->runs < 1 || o->warmup < 0 || o->threads < 1)
-        return legr_fail(err, errlen, "bench: runs >= 1, warmup >= 0 and threads >= 1");
+    if (o->runs < 1 || o->warmup < 0 || o->threads < 0)
+        return legr_fail(err, errlen, "bench: runs >= 1, warmup >= 0 and threads >= 0");
     samples *s = legr_calloc(n_nets, sizeof(samples));
     int rc = s ? 0 : -1;
     for (int j = 0; j < n_nets && rc == 0; ++j) {
@@ -135,7 +139,8 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
         rc = alloc_samples(&s[j], nets[j], o->runs);
     }
     if (rc == 0) {
-        gemm_cpu_set_threads(o->threads);
+        int before = omp_get_max_threads ? omp_get_max_threads() : 1;
+        if (o->threads > 0) gemm_cpu_set_threads(o->threads);
         for (int k = 0; k < o->warmup; ++k)
             for (int j = 0; j < n_nets; ++j) timed_pass(nets[j], s[j].input, s[j].layers);
         for (int k = 0; k < o->runs; ++k)
@@ -144,8 +149,9 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
                 s[j].pass[k] = timed_pass(net, s[j].input, s[j].layers + (size_t)k * net->n);
                 s[j].decode[k] = s[j].detector ? timed_decode(net) : 0;
             }
+        if (o->threads > 0) gemm_cpu_set_threads(before);
         for (int j = 0; j < n_nets && rc == 0; ++j)
-            rc = summarise(&s[j], nets[j], o->runs, o->threads, &r[j]);
+            rc = summarise(&s[j], nets[j], o->runs, o->threads > 0 ? o->threads : before, &r[j]);
     }
     for (int j = 0; s && j < n_nets; ++j) free_samples(&s[j]);
     free(s);

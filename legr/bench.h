@@ -11,7 +11,7 @@
 typedef struct {
     int runs;               /* timed forward passes (default 20) */
     int warmup;             /* untimed passes first (default 3) */
-    int threads;            /* BLAS/OpenMP threads (default 1) */
+    int threads;            /* BLAS/OpenMP threads (default 1; 0: as they are) */
 } legr_bench_opts;
 
 typedef struct {

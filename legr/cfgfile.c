@@ -103,6 +103,23 @@ static int add_option(legr_section *s, char *line, int nline)
     return 0;
 }
 
+int legr_cfg_set(legr_cfg *cfg, int sec, const char *key, const char *value)
+{
+    legr_section *s = &cfg->sec[sec];
+    char *line = legr_fmt("%s=%s", key, value);
+    if (!line) return -1;
+    for (int k = 0; k < s->n_kv; ++k) {
+        if (strcmp(s->kv[k].key, key)) continue;
+        free(s->kv[k].key);
+        s->kv[k].key = line;
+        s->kv[k].value = line + strlen(key) + 1;
+        s->kv[k].key[strlen(key)] = 0;
+        return 0;
+    }
+    if (add_option(s, line, s->line) != 0) { free(line); return -1; }
+    return 0;
+}
+
 int legr_cfg_read(const char *path, legr_cfg *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));

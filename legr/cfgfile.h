@@ -37,6 +37,10 @@ void legr_cfg_free(legr_cfg *cfg);
 /* Value of `key` in section s, or NULL. */
 const char *legr_cfg_value(const legr_section *s, const char *key);
 
+/* Sets key=value in section sec (the first such key, or a new one at the
+ * end of the section).  Returns 0 or -1 (out of memory). */
+int legr_cfg_set(legr_cfg *cfg, int sec, const char *key, const char *value);
+
 /* Writes the cfg to `path` (LF line ends, key=value), replacing the value of
  * filters= in layer i by filters[i] and of groups= by groups[i] where those are
  * >= 0 (either array may be NULL).  Writes to a temporary name and renames.

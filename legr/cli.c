@@ -15,6 +15,7 @@
 #include "tune.h"
 #include "report.h"
 #include "bench.h"
+#include "latency.h"
 #include "labels.h"
 #include "util.h"
 
@@ -58,7 +59,8 @@ static void usage_prune(FILE *fp)
 {
     fprintf(fp,
         "usage: darknet legr prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...]\n"
-        "                          [-out PREFIX] [-min 0.1] [-ranking l2|uniform|random]\n"
+        "                          [-out PREFIX] [-min 0.1] [-round 1] [-budget flops|latency]\n"
+        "                          [-ranking l2|uniform|random]\n"
         "                          [-recover N] [-images LIST | -data D] [-bn K]\n"
         "                          [-eval <datacfg> [-n N]] [-v]\n"
         "  <ratio>     fraction of the original FLOPs to keep, 0 < ratio <= 1\n"
@@ -82,6 +84,11 @@ static void usage_prune(FILE *fp)
         "  -out PREFIX output prefix (default: <cfg name>-legr); writes\n"
         "              PREFIX-<ratio*100>.cfg and PREFIX-<ratio*100>.weights\n"
         "  -min F      keep at least max(ceil(F * filters), 2) filters per group\n"
+        "  -round N    kept filters per group a multiple of N (8 suits SIMD and GPU\n"
+        "              kernels; groups smaller than N stay whole; default 1)\n"
+        "  -budget flops|latency  what <ratio> is a fraction of: the FLOPs (default) or\n"
+        "              the latency at one thread that a per-layer model of this machine\n"
+        "              predicts (measured once per cfg and cached; see 'legr bench')\n"
         "  -v          print the filters kept per layer\n");
 }
 
@@ -360,8 +367,15 @@ static int measure(network *net, const legr_valset *vs, const legr_valset *bnset
     legr_metrics mt;
     if (legr_evaluate(net, vs, .005f, .5f, &mt, err, errlen) != 0) return -1;
     row->acc = vs->is_detector ? mt.map50 : mt.top1;
-    row->ms = 1000 * mt.forward_s / vs->n_images;
     legr_metrics_free(&mt);
+    /* ms/image as legr bench measures it: batch 1, one thread, median */
+    legr_bench_opts bo = { 10, 2, 1 };
+    legr_bench_result br;
+    int batch = net->batch;
+    if (legr_bench_forward(&net, 1, &bo, &br, err, errlen) != 0) return -1;
+    set_batch_network(net, batch);
+    row->ms = br.median_ms;
+    legr_bench_free(&br);
     row->acc_bn = -1;
     if (bnset && bn > 0) {
         legr_bn_reestimate(net, bnset, bn);
@@ -402,6 +416,20 @@ static int measure_budget(legr_model *m, const legr_mask *mk, int index, const c
     return rc;
 }
 
+/* The latency model of m at one thread (legr/latency.c), cached or measured
+ * now, saying which. */
+static void get_latency_model(legr_model *m, legr_latency *lt)
+{
+    char err[ERRLEN], dir[512];
+    int cached = 0;
+    legr_latency_cache_dir(dir, sizeof dir);
+    printf("latency model (one thread): ");
+    fflush(stdout);
+    if (legr_latency_get(m, 1, 15, lt, &cached, err, sizeof err) != 0) die(err);
+    printf("%s (%s), %.2f ms predicted for the original\n", cached ? "cached" : "measured now",
+           dir, legr_latency_network(lt, m->net, &m->graph, NULL));
+}
+
 static void cmd_prune(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_prune(stdout); exit(0); }
@@ -418,6 +446,8 @@ static void cmd_prune(int argc, char **argv)
     char *imagelist = find_char_arg(argc, argv, "-images", 0);
     char *recdata = find_char_arg(argc, argv, "-data", 0);
     float ridge = float_opt(argc, argv, "-ridge", 1e-4f);
+    int round = int_opt(argc, argv, "-round", 1);
+    char *budget_kind = find_char_arg(argc, argv, "-budget", "flops");
     char *pos[64];
     int np = positionals(argc, argv, 3, pos, 64);
     if (np < 3) { usage_prune(stderr); exit(1); }
@@ -428,6 +458,8 @@ static void cmd_prune(int argc, char **argv)
     need_min("-n", eval_n, 0);
     need_min("-bn", bn, 0);
     need_min("-recover", recover, 0);
+    if (round < 1 || round > 1024) die("-round must be within 1..1024");
+    if (strcmp(budget_kind, "flops") && strcmp(budget_kind, "latency")) die("-budget must be flops or latency");
     if (!(ridge >= 0 && ridge < 1)) die("-ridge must be in [0, 1)");
     if (imagelist && recdata) die("give either -images or -data, not both");
     /* what the written files carry: reconstruction and/or BN statistics */
@@ -527,12 +559,19 @@ static void cmd_prune(int argc, char **argv)
            params / 1e6, legr_graph_prunable(&m.graph),
            ranking ? ranking : baseline ? baseline : "plain L2");
 
+    legr_budget bud = { round, NULL };
+    legr_latency lt = {0};
+    if (!strcmp(budget_kind, "latency")) {
+        bud.latency = &lt;
+        get_latency_model(&m, &lt);
+    }
+
     /* Choose every budget's mask before writing anything. */
     legr_mask masks[64];
     long reached[64];
     for (int b = 0; b < nb; ++b) {
-        int rc = uniform ? legr_select_uniform(m.net, &m.graph, &nr, ratio[b], min_frac, &masks[b], &reached[b], err, sizeof err)
-                         : legr_select(m.net, &m.graph, &nr, &a, ratio[b], min_frac, &masks[b], &reached[b], err, sizeof err);
+        int rc = uniform ? legr_select_uniform(m.net, &m.graph, &nr, ratio[b], min_frac, &bud, &masks[b], &reached[b], err, sizeof err)
+                         : legr_select_budget(m.net, &m.graph, &nr, &a, ratio[b], min_frac, &bud, &masks[b], &reached[b], err, sizeof err);
         if (rc != 0) die(err);
     }
     legr_row rows[65];
@@ -557,6 +596,11 @@ static void cmd_prune(int argc, char **argv)
         long p = legr_network_params(m.net, &m.graph, &masks[b]);
         printf("budget %.3g: FLOPs %.3f Bn (%.3f of original), params %.3f M (%.3f) -> %s, %s\n",
                ratio[b], reached[b] / 1e9, (double)reached[b] / full, p / 1e6, (double)p / params, oc[b], ow[b]);
+        if (bud.latency)
+            printf("  predicted latency %.2f ms (%.3f of the original's %.2f ms)\n",
+                   legr_latency_network(&lt, m.net, &m.graph, &masks[b]),
+                   legr_latency_network(&lt, m.net, &m.graph, &masks[b]) / legr_latency_network(&lt, m.net, &m.graph, NULL),
+                   legr_latency_network(&lt, m.net, &m.graph, NULL));
         if (verbose) print_kept(m.net, &m.graph, &masks[b]);
         if (evaldata) {
             rows[nrows] = (legr_row){ ratio[b], reached[b], p, 0, -1, -1, 0 };
@@ -587,6 +631,7 @@ static void cmd_prune(int argc, char **argv)
     free(png);
     legr_norms_free(&nr);
     legr_affine_free(&a);
+    legr_latency_free(&lt);
     legr_model_free(&m);
     free(pfx);
 }
@@ -751,17 +796,24 @@ static void usage_search(FILE *fp)
         "  iterations on the train= list and scored on the valid= list.\n"
         "  -data F         .data file with train=, valid= (default cfg/coco.data for\n"
         "                  80-class detectors)\n"
-        "  -target 0.3     FLOP budget candidates are pruned to (the smallest of interest);\n"
-        "                  a list such as 0.7,0.5,0.3 scores each candidate at every budget\n"
-        "                  and takes the mean: one ranking for all (one evaluation per budget)\n"
+        "  -target 0.7,0.5,0.3  FLOP budgets candidates are pruned to: each candidate is\n"
+        "                  scored at every budget and the fitness is the mean, one ranking\n"
+        "                  for all (one evaluation per budget); a ranking learned at one\n"
+        "                  budget alone did not carry to the others (README)\n"
         "  -tau 200        fine-tuning iterations per candidate (constant LR, no burn-in)\n"
         "  -lr X           fine-tuning learning rate (default: the cfg's)\n"
-        "  -batch B        fine-tuning batch (default and maximum: the cfg's batch)\n"
+        "  -batch B        fine-tuning batch (default and maximum: the cfg's batch; a cfg\n"
+        "                  with batch=1, a testing cfg, fine-tunes at 16, with a warning)\n"
         "  -evals 400 -pool 64 -sample 16 -mutate 0.1   the evolution (paper defaults)\n"
         "  -fitness map|top1|loss   default: map for detectors, top1 for classifiers\n"
         "  -val N          score on the first N valid= images (default 500; 0: all). They\n"
         "                  are kept decoded in memory: N x width x height x 3 floats\n"
         "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
+        "  -recover N      reconstruct each candidate on N train= images first (least squares\n"
+        "                  against the original, as prune -recover; default 0: off)\n"
+        "  -round N        kept filters per group a multiple of N, as for prune (default 1)\n"
+        "  -budget flops|latency  -target counts FLOPs (default) or the latency a model of\n"
+        "                  this machine predicts, as for prune\n"
         "  -min 0.1        per-group floor, as for prune\n"
         "  -seed 1         the one RNG seed\n"
         "  -same-data      every candidate fine-tunes on the same images in the same order\n"
@@ -896,13 +948,6 @@ static void die_workdir(const char *workdir, const char *msg)
     die(msg);
 }
 
-static uint64_t fnv1a(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
 
 /* Dies unless every -target budget is reachable with the -min floors: the
  * smallest network (every group at its floor) is the same whatever the
@@ -915,11 +960,31 @@ static void need_reachable(legr_model *m, const legr_norms *nr, const legr_fitne
     for (int t = 0; t < fc->n_targets; ++t) {
         legr_mask mk;
         long fl;
-        if (legr_select(m->net, &m->graph, nr, &id, fc->targets[t], min_frac, &mk, &fl, err, sizeof err) != 0)
+        if (legr_select_budget(m->net, &m->graph, nr, &id, fc->targets[t], min_frac, &fc->budget, &mk, &fl,
+                               err, sizeof err) != 0)
             die_fmt("-target: %s", err);
         legr_mask_free(&mk);
     }
     legr_affine_free(&id);
+}
+
+/* The search's cost before it starts: the original's forward time at batch
+ * 1 (measured here) times the image passes of a candidate (fitness.c). */
+static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int left, int workers)
+{
+    legr_bench_opts o = { 3, 1, 1 };        /* each worker runs one thread */
+    legr_bench_result r;
+    char err[ERRLEN];
+    int b = m->net->batch;
+    int rc = legr_bench_forward(&m->net, 1, &o, &r, err, sizeof err);
+    set_batch_network(m->net, b);
+    if (rc != 0) return;
+    double passes, s = legr_fitness_cost(fc, r.median_ms, &passes);
+    double total = s * left / (workers > 0 ? workers : 1);
+    printf("cost projection: about %.0f s per candidate (%.0f image passes at %.1f ms, the original's "
+           "forward here), %d candidates on %d worker%s: about %.1f h; the ETA after each batch replaces this\n",
+           s, passes, r.median_ms, left, workers, workers > 1 ? "s" : "", total / 3600);
+    legr_bench_free(&r);
 }
 
 static void cmd_search(int argc, char **argv)
@@ -928,7 +993,7 @@ static void cmd_search(int argc, char **argv)
     int workers_given = has_arg(argc, argv, "-workers");      /* before int_opt removes it */
     int lr_given = has_arg(argc, argv, "-lr");
     char *datacfg = find_char_arg(argc, argv, "-data", 0);
-    char *target = find_char_arg(argc, argv, "-target", "0.3");
+    char *target = find_char_arg(argc, argv, "-target", "0.7,0.5,0.3");
     int tau = int_opt(argc, argv, "-tau", 200);
     float lr = float_opt(argc, argv, "-lr", 0);
     int batch = int_opt(argc, argv, "-batch", 0);
@@ -946,6 +1011,9 @@ static void cmd_search(int argc, char **argv)
     char *fitness = find_char_arg(argc, argv, "-fitness", 0);
     int val_n = int_opt(argc, argv, "-val", 500);
     int bn_images = int_opt(argc, argv, "-bn-images", 256);
+    int recover = int_opt(argc, argv, "-recover", 0);
+    int round = int_opt(argc, argv, "-round", 1);
+    char *budget_kind = find_char_arg(argc, argv, "-budget", "flops");
     float min_frac = float_opt(argc, argv, "-min", .1f);
     char *out = find_char_arg(argc, argv, "-out", 0);
     int resume = find_arg(argc, argv, "-resume");
@@ -969,6 +1037,14 @@ static void cmd_search(int argc, char **argv)
     need_min("-tau", tau, 0);
     need_min("-val", val_n, 0);
     need_min("-bn-images", bn_images, 0);
+    need_min("-recover", recover, 0);
+    if (batch > LEGR_MAX_BATCH) die_fmt("-batch must be <= %d", LEGR_MAX_BATCH);
+    if (recover > 100000) die("-recover must be <= 100000");
+    if (round < 1 || round > 1024) die("-round must be within 1..1024");
+    fc.budget.round = round;
+    int by_latency = !strcmp(budget_kind, "latency");
+    if (!by_latency && strcmp(budget_kind, "flops")) die("-budget must be flops or latency");
+    if (by_latency && use_mpi) die("-budget latency goes with -workers, not -mpi");
     need_min("-batch", batch, 0);
     need_min("-evals", eo.evals, 1);
     need_min("-pool", eo.pool, 1);
@@ -1003,6 +1079,17 @@ static void cmd_search(int argc, char **argv)
     else if (fitness && !strcmp(fitness, "map") && detector) kind = LEGR_FIT_MAP;
     else if (fitness) die("-fitness must be map (detectors), top1 (classifiers) or loss");
     if (legr_graph_prunable(&m.graph) == 0) die("this network has no prunable groups (see 'darknet legr flops -v')");
+    if (tau > 0 && m.net->batch == 1 && batch != 1) {
+        /* a testing cfg: the candidates are written (and fine-tuned) at 16 or -batch */
+        char b[16];
+        if (batch == 0)
+            fprintf(stderr, "legr: warning: %s has batch=1 (a testing cfg): candidates fine-tune at batch 16 "
+                    "(choose with -batch)\n", pos[0]);
+        batch = batch ? batch : 16;
+        snprintf(b, sizeof b, "%d", batch);
+        if (legr_cfg_set(&m.cfg, 0, "batch", b) || legr_cfg_set(&m.cfg, 0, "subdivisions", "1"))
+            die("out of memory");
+    }
 
     /* every output against every input before anything is written */
     inputs in = {{0}, 0};
@@ -1021,6 +1108,11 @@ static void cmd_search(int argc, char **argv)
 
     legr_norms nr;
     if (legr_norms_compute(m.net, &m.graph, &nr) != 0) die("out of memory");
+    legr_latency lt = {0};
+    if (by_latency) {
+        get_latency_model(&m, &lt);
+        fc.budget.latency = &lt;
+    }
     need_reachable(&m, &nr, &fc, min_frac);
     legr_trainset ts;
     char hint[ERRLEN + 64];
@@ -1038,24 +1130,25 @@ static void cmd_search(int argc, char **argv)
         die(hint);
     }
     if (vs.n_images == 0) die_fmt("%s: the valid= list %s is empty", datacfg, d.valid);
-    int fb = batch > 0 && batch < m.net->batch ? batch : m.net->batch;
+    int fb = batch > 0 && (batch < m.net->batch || m.net->batch == 1) ? batch : m.net->batch;
     int bn_batches = bn_images > 0 ? (bn_images + fb - 1) / fb : 0;
-    if (bn_batches && legr_valset_load(datacfg, "train", m.net, bn_batches * fb, &bs, err, sizeof err) != 0) die(err);
+    int n_bs = bn_batches * fb > recover ? bn_batches * fb : recover;
+    if (n_bs && legr_valset_load(datacfg, "train", m.net, n_bs, &bs, err, sizeof err) != 0) die(err);
 
     char settings[2048], extra[2048];
-    uint64_t wsum = fnv1a(m.w.data, m.w.n_floats * sizeof(float));
+    uint64_t wsum = legr_fnv1a(m.w.data, m.w.n_floats * sizeof(float), 0);
     snprintf(settings, sizeof settings,
              "settings cfg=%s weights-fnv1a=%016llx data=%s target=%s tau=%d lr=%g batch=%d pool=%d "
-             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d min=%g seed=%llu workers=%d%s",
+             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d recover=%d round=%d budget=%s min=%g seed=%llu workers=%d%s",
              pos[0], (unsigned long long)wsum, datacfg, targets, tau, lr, fb, eo.pool, eo.sample,
-             eo.mutate, kind, vs.n_images, bn_batches, min_frac, (unsigned long long)eo.seed, eo.batch,
+             eo.mutate, kind, vs.n_images, bn_batches, recover, round, budget_kind, min_frac, (unsigned long long)eo.seed, eo.batch,
              same_data ? " same-data" : "");
     snprintf(extra, sizeof extra,
              "weights: %s (fnv1a %016llx)\ntarget: %s%s\nfitness: %s on %d images of %s\n"
-             "tau: %d, lr: %g, batch: %d, bn batches: %d%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
+             "tau: %d, lr: %g, batch: %d, bn batches: %d, recover: %d images%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
              pos[1], (unsigned long long)wsum, targets, fc.n_targets > 1 ? " (fitness: the mean over these budgets)" : "",
              kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss",
-             vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches,
+             vs.n_images, datacfg, tau, lr > 0 ? lr : m.net->learning_rate, fb, bn_batches, recover,
              same_data ? ", same fine-tuning data for every candidate" : "", eo.evals, eo.pool, eo.sample, eo.mutate,
              eo.batch, (unsigned long long)eo.seed);
 
@@ -1082,8 +1175,9 @@ static void cmd_search(int argc, char **argv)
     fc.kind = kind;
     fc.train = &ts;
     fc.val = &vs;
-    fc.bnset = bn_batches ? &bs : NULL;
+    fc.bnset = n_bs ? &bs : NULL;
     fc.bn_batches = bn_batches;
+    fc.recover = recover;
     fc.workdir = workdir;
     fc.seed = eo.seed;
     fc.same_data = same_data;
@@ -1112,6 +1206,7 @@ static void cmd_search(int argc, char **argv)
     printf("fitness: %s on %d validation images; ranking -> %s (checkpoint %s, log %s)\n",
            kind == LEGR_FIT_MAP ? "mAP@0.5" : kind == LEGR_FIT_TOP1 ? "top-1" : "-loss", vs.n_images,
            rank, ckpt, csv);
+    print_search_cost(&m, &fc, eo.evals - e.done, eo.batch);
     int rc = legr_evo_run(&e, use_mpi ? legr_mpi_fitness : legr_candidates_fitness, &fc,
                           search_progress, &r, err, sizeof err);
     if (use_mpi) {
@@ -1131,9 +1226,10 @@ static void cmd_search(int argc, char **argv)
     legr_evo_free(&e);
     free(r.log);
     legr_valset_free(&vs);
-    if (bn_batches) legr_valset_free(&bs);
+    if (n_bs) legr_valset_free(&bs);
     legr_trainset_free(&ts);
     legr_norms_free(&nr);
+    legr_latency_free(&lt);
     legr_model_free(&m);
     free(rank); free(ckpt); free(csv); free(dflt);
 }

@@ -12,24 +12,6 @@
 #include <unistd.h>
 #include <string.h>
 
-network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *workdir,
-                           int tag, char *err, size_t errlen)
-{
-    size_t len = strlen(workdir) + 48;
-    char *cfg = malloc(len), *weights = malloc(len);
-    snprintf(cfg, len, "%s/candidate-%d.cfg", workdir, tag);
-    snprintf(weights, len, "%s/candidate-%d.weights", workdir, tag);
-    network *net = NULL;
-    if (legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, cfg, weights, err, errlen) == 0) {
-        net = legr_load_written_pair(cfg, weights);
-    }
-    remove(cfg);
-    remove(weights);
-    free(cfg);
-    free(weights);
-    return net;
-}
-
 /* One candidate at one budget, in this process; index seeds its fine-tuning
  * unless c->same_data. */
 static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float target, int index,
@@ -39,8 +21,8 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     double t0 = what_time_is_it_now();
     legr_mask mask;
     long flops;
-    if (legr_select(m->net, &m->graph, c->norms, a, target, c->min_frac, &mask, &flops,
-                    err, errlen) != 0)
+    if (legr_select_budget(m->net, &m->graph, c->norms, a, target, c->min_frac, &c->budget,
+                           &mask, &flops, err, errlen) != 0)
         return -1;
     network *net = legr_build_pruned(m, &mask, c->workdir, index, err, errlen);
     if (net && c->recover > 0 && c->bnset) {
@@ -162,6 +144,17 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
     free(pid);
     free(fd);
     return rc;
+}
+
+double legr_fitness_cost(const legr_fitness_ctx *c, double fwd_ms, double *passes)
+{
+    double n = 0, bn = c->bnset ? (double)c->bn_batches * c->batch : 0;
+    for (int t = 0; t < c->n_targets; ++t) {
+        double r = c->targets[t];
+        n += r * (3.0 * c->tau * c->batch + bn + c->val->n_images) + (1 + r) * c->recover;
+    }
+    if (passes) *passes = n;
+    return n * fwd_ms / 1e3;
 }
 
 int legr_candidates_fitness(void *vctx, const legr_affine *cands, int n, double *fitness,

@@ -25,6 +25,7 @@ typedef struct {
     float targets[LEGR_MAX_TARGETS];    /* FLOP budgets each candidate is pruned to */
     int n_targets;                      /* 1 .. LEGR_MAX_TARGETS */
     float min_frac;
+    legr_budget budget;         /* how -target is counted (FLOPs or latency) and rounded */
     int tau;                    /* fine-tuning iterations */
     float lr;                   /* fine-tuning learning rate (<= 0: cfg's) */
     int batch;                  /* training batch (<= 0: cfg's) */
@@ -70,9 +71,13 @@ int legr_fitness_take(legr_fitness_ctx *c, const legr_fitness_result *r, double 
 int legr_candidates_fitness(void *ctx, const legr_affine *cands, int n,
                             double *fitness, char *err, size_t errlen);
 
-/* Builds the pruned network for a mask in memory (via files in workdir
- * named after tag).  Returns NULL with err set on failure. */
-network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *workdir,
-                           int tag, char *err, size_t errlen);
+/* Projected seconds of one candidate, from the original network's forward
+ * time at batch 1 (fwd_ms): per budget t, the image passes it makes (tau x
+ * batch training images at about 3 forward passes each, the BN images, the
+ * reconstruction images through both networks, the validation images),
+ * scaled by t for the pruned network's share.  *passes (if given) gets the
+ * image passes counted at full size. */
+double legr_fitness_cost(const legr_fitness_ctx *c, double fwd_ms, double *passes);
+
 
 #endif

@@ -99,14 +99,58 @@ static int **touching_layers(const legr_graph *g, int **count)
     return lay;
 }
 
+/* The lowest multiple of `round` at or above the floor (n when above n). */
+static int rounded_floor(int n, float min_frac, int round)
+{
+    int f = (legr_floor(n, min_frac) + round - 1) / round * round;
+    return f > n ? n : f;
+}
+
+/* Filters group k gives up next: down to the multiple of `round` below
+ * kept, or `round` more when kept is a multiple already. */
+static int block_size(int kept, int round)
+{
+    return kept % round ? kept % round : round;
+}
+
+/* What the budget counts for layer i / the network under mask m: FLOPs, or
+ * the latency model's prediction. */
+static double layer_cost(const network *net, const legr_graph *g, const legr_mask *m,
+                         const legr_budget *b, int i)
+{
+    return b && b->latency ? legr_latency_layer(b->latency, net, g, m, i)
+                           : (double)legr_layer_flops(net, g, m, i);
+}
+
+static double network_cost(const network *net, const legr_graph *g, const legr_mask *m,
+                           const legr_budget *b)
+{
+    double c = 0;
+    for (int i = 0; i < net->n; ++i) c += layer_cost(net, g, m, b, i);
+    return c;
+}
+
+static int budget_round(const legr_budget *b)
+{
+    return b && b->round > 1 ? b->round : 1;
+}
+
 int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
                 const legr_affine *a, float ratio, float min_frac,
                 legr_mask *m, long *flops, char *err, size_t errlen)
 {
+    return legr_select_budget(net, g, nr, a, ratio, min_frac, NULL, m, flops, err, errlen);
+}
+
+int legr_select_budget(const network *net, const legr_graph *g, const legr_norms *nr,
+                       const legr_affine *a, float ratio, float min_frac, const legr_budget *bud,
+                       legr_mask *m, long *flops, char *err, size_t errlen)
+{
+    int round = budget_round(bud);
     if (legr_mask_init(m, g) != 0) return legr_fail(err, errlen, "out of memory");
-    long full = legr_network_flops(net, g, NULL), cost = full;
+    double full = network_cost(net, g, NULL, bud), cost = full;
     double target = (double)ratio * full;
-    *flops = full;
+    *flops = legr_network_flops(net, g, NULL);
     if (ratio >= 1) return 0;
 
     size_t n = 0;
@@ -127,39 +171,48 @@ int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
     }
     qsort(e, n, sizeof(entry), entry_cmp);
 
+    /* The lowest-scoring filter still kept decides which group loses filters
+     * next; with round > 1 that group gives up its block_size lowest-scoring
+     * kept filters at once (those come later in e, in order). */
     for (size_t t = 0; t < n && cost >= target; ++t) {
         int k = e[t].group;
-        if (m->kept[k] <= legr_floor(g->groups[k].n, min_frac)) continue;
-        long before = 0, after = 0;
-        for (int q = 0; q < nlay[k]; ++q) before += legr_layer_flops(net, g, m, lay[k][q]);
-        m->keep[k][e[t].index] = 0;
-        m->kept[k]--;
-        for (int q = 0; q < nlay[k]; ++q) after += legr_layer_flops(net, g, m, lay[k][q]);
+        if (!m->keep[k][e[t].index]) continue;          /* gone with an earlier block */
+        int step = block_size(m->kept[k], round);
+        if (m->kept[k] - step < rounded_floor(g->groups[k].n, min_frac, round)) continue;
+        double before = 0, after = 0;
+        for (int q = 0; q < nlay[k]; ++q) before += layer_cost(net, g, m, bud, lay[k][q]);
+        for (size_t u = t; u < n && step > 0; ++u) {
+            if (e[u].group != k || !m->keep[k][e[u].index]) continue;
+            m->keep[k][e[u].index] = 0;
+            m->kept[k]--;
+            --step;
+        }
+        for (int q = 0; q < nlay[k]; ++q) after += layer_cost(net, g, m, bud, lay[k][q]);
         cost += after - before;
     }
     free(e);
     for (int k = 0; k < g->n_groups; ++k) free(lay[k]);
     free(lay);
     free(nlay);
-    *flops = cost;
+    *flops = legr_network_flops(net, g, m);
     if (cost >= target) {
         legr_mask_free(m);
         return legr_fail(err, errlen,
-                         "budget %g is unreachable: with -min %g the smallest network keeps %.3f of the FLOPs",
-                         ratio, min_frac, (double)cost / full);
+                         "budget %g is unreachable: with -min %g the smallest network keeps %.3f of the %s",
+                         ratio, min_frac, cost / full, bud && bud->latency ? "predicted latency" : "FLOPs");
     }
     return 0;
 }
 
 /* Keeps, in every prunable group, its round(f * n) highest-norm filters
- * (at least the floor). */
+ * (at least the floor; a multiple of `round` unless that is all of them). */
 static void keep_fraction(const legr_graph *g, const legr_norms *nr, float f,
-                          float min_frac, legr_mask *m)
+                          float min_frac, int round, legr_mask *m)
 {
     for (int k = 0; k < g->n_groups; ++k) {
         const legr_group *gr = &g->groups[k];
         if (gr->fixed) continue;
-        int keep = (int)lroundf(f * gr->n), fl = legr_floor(gr->n, min_frac);
+        int keep = (int)lroundf(f * gr->n / round) * round, fl = rounded_floor(gr->n, min_frac, round);
         if (keep < fl) keep = fl;
         if (keep > gr->n) keep = gr->n;
         /* rank within the group: keep j if fewer than `keep` filters beat it */
@@ -175,29 +228,30 @@ static void keep_fraction(const legr_graph *g, const legr_norms *nr, float f,
 }
 
 int legr_select_uniform(const network *net, const legr_graph *g, const legr_norms *nr,
-                        float ratio, float min_frac, legr_mask *m, long *flops,
-                        char *err, size_t errlen)
+                        float ratio, float min_frac, const legr_budget *bud, legr_mask *m,
+                        long *flops, char *err, size_t errlen)
 {
+    int round = budget_round(bud);
     if (legr_mask_init(m, g) != 0) return legr_fail(err, errlen, "out of memory");
-    long full = legr_network_flops(net, g, NULL);
-    *flops = full;
+    double full = network_cost(net, g, NULL, bud);
+    *flops = legr_network_flops(net, g, NULL);
     if (ratio >= 1) return 0;
     double target = (double)ratio * full;
-    float lo = 0, hi = 1;       /* FLOPs(lo) < target <= FLOPs(hi) */
-    keep_fraction(g, nr, 0, min_frac, m);
-    if (legr_network_flops(net, g, m) >= target) {
-        long c = legr_network_flops(net, g, m);
+    float lo = 0, hi = 1;       /* cost(lo) < target <= cost(hi) */
+    keep_fraction(g, nr, 0, min_frac, round, m);
+    if (network_cost(net, g, m, bud) >= target) {
+        double c = network_cost(net, g, m, bud);
         legr_mask_free(m);
         return legr_fail(err, errlen,
-                         "budget %g is unreachable: with -min %g the smallest network keeps %.3f of the FLOPs",
-                         ratio, min_frac, (double)c / full);
+                         "budget %g is unreachable: with -min %g the smallest network keeps %.3f of the %s",
+                         ratio, min_frac, c / full, bud && bud->latency ? "predicted latency" : "FLOPs");
     }
     for (int it = 0; it < 40; ++it) {
         float mid = (lo + hi) / 2;
-        keep_fraction(g, nr, mid, min_frac, m);
-        if (legr_network_flops(net, g, m) < target) lo = mid; else hi = mid;
+        keep_fraction(g, nr, mid, min_frac, round, m);
+        if (network_cost(net, g, m, bud) < target) lo = mid; else hi = mid;
     }
-    keep_fraction(g, nr, lo, min_frac, m);
+    keep_fraction(g, nr, lo, min_frac, round, m);
     *flops = legr_network_flops(net, g, m);
     return 0;
 }

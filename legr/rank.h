@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include "graph.h"
 #include "mask.h"
+#include "latency.h"
 
 typedef struct {
     int n_groups;
@@ -39,6 +40,22 @@ int legr_floor(int n, float min_frac);
 int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
                 const legr_affine *a, float ratio, float min_frac,
                 legr_mask *m, long *flops, char *err, size_t errlen);
+/* How a budget is counted and met. */
+typedef struct {
+    int round;              /* every pruned group keeps a multiple of this many
+                             * filters (SIMD and GPU kernels want 8); 0 or 1: any */
+    const legr_latency *latency;    /* NULL: ratio is of the FLOPs; else of the
+                                     * latency this model predicts */
+} legr_budget;
+
+/* legr_select under a budget (NULL: FLOPs, round 1, which is legr_select).
+ * With round > 1 filters go in blocks: the group of the lowest-scoring kept
+ * filter gives up its lowest-scoring ones, down to the multiple below, then
+ * `round` at a time; floors are rounded up to the multiple; groups smaller
+ * than `round` stay whole.  *flops is the FLOPs reached either way. */
+int legr_select_budget(const network *net, const legr_graph *g, const legr_norms *nr,
+                       const legr_affine *a, float ratio, float min_frac, const legr_budget *b,
+                       legr_mask *m, long *flops, char *err, size_t errlen);
 
 /* Baselines on the same footing as LeGR's ranking:
  *   uniform: every prunable group keeps the same fraction of its filters
@@ -46,8 +63,8 @@ int legr_select(const network *net, const legr_graph *g, const legr_norms *nr,
  *            budget;
  *   random:  random scores instead of norms (seeded), then legr_select. */
 int legr_select_uniform(const network *net, const legr_graph *g, const legr_norms *nr,
-                        float ratio, float min_frac, legr_mask *m, long *flops,
-                        char *err, size_t errlen);
+                        float ratio, float min_frac, const legr_budget *b, legr_mask *m,
+                        long *flops, char *err, size_t errlen);
 int legr_norms_random(const legr_graph *g, unsigned long long seed, legr_norms *nr);
 
 /* Ranking files: a commented header, then one line per prunable group:

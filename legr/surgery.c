@@ -3,6 +3,7 @@
  * input blocks keep; every other layer's weights are copied unchanged (the
  * graph guarantees their channels are fixed). */
 #include "surgery.h"
+#include "model.h"
 #include "flops.h"
 #include "util.h"
 
@@ -160,4 +161,22 @@ int legr_write_pruned(const legr_cfg *cfg, const network *net,
     free(filters);
     free(groups);
     return rc;
+}
+
+network *legr_build_pruned(legr_model *m, const legr_mask *mask, const char *workdir,
+                           int tag, char *err, size_t errlen)
+{
+    size_t len = strlen(workdir) + 48;
+    char *cfg = malloc(len), *weights = malloc(len);
+    snprintf(cfg, len, "%s/candidate-%d.cfg", workdir, tag);
+    snprintf(weights, len, "%s/candidate-%d.weights", workdir, tag);
+    network *net = NULL;
+    if (legr_write_pruned(&m->cfg, m->net, &m->graph, &m->w, mask, cfg, weights, err, errlen) == 0) {
+        net = legr_load_written_pair(cfg, weights);
+    }
+    remove(cfg);
+    remove(weights);
+    free(cfg);
+    free(weights);
+    return net;
 }

@@ -368,3 +368,35 @@ int legr_janitor_watch(int fd, const char *dir)
     free(line);
     return w == (ssize_t)n ? 0 : -1;
 }
+
+char *legr_read_file(const char *path, size_t *len)
+{
+    FILE *fp = legr_fopen_regular(path, "rb", NULL, 0);
+    if (!fp) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
+        n += got;
+        if (n + 1 >= cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) { free(buf); buf = NULL; break; }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (!buf || bad) { free(buf); return NULL; }
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+unsigned long long legr_fnv1a(const void *p, size_t n, unsigned long long h)
+{
+    const unsigned char *b = p;
+    if (!h) h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}

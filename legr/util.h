@@ -87,6 +87,13 @@ int legr_remove_dir(const char *dir);
 int legr_janitor_start(void);
 int legr_janitor_watch(int fd, const char *dir);
 
+/* A whole regular file, NUL-terminated and malloc'd (*len: its size); NULL
+ * if it cannot be read. */
+char *legr_read_file(const char *path, size_t *len);
+
+/* 64-bit FNV-1a of n bytes, continuing from h (0: start afresh). */
+unsigned long long legr_fnv1a(const void *p, size_t n, unsigned long long h);
+
 /* Lines of a text file without their line ends, empty lines skipped;
  * NULL if it cannot be read (or is not a regular file).  Free with
  * legr_free_strings. */

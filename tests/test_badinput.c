@@ -773,6 +773,7 @@ static void test_bad_option_values(void **state)
         {"-tau -1", "-tau"}, {"-batch -1", "-batch"}, {"-val -1", "-val"}, {"-bn-images -1", "-bn-images"},
         {"-tau abc", "-tau"}, {"-evals 1.5", "-evals"}, {"-seed x", "-seed"}, {"-evals 99999999999", "-evals"},
         {"-lr -1", "-lr"}, {"-lr 0", "-lr"}, {"-mutate 0", "-mutate"}, {"-min 1.5", "-min"},
+        {"-recover -1", "-recover"}, {"-round 0", "-round"}, {"-batch 5000", "-batch"},
     };
     for (size_t i = 0; i < sizeof search_bad / sizeof *search_bad; ++i) {
         char what[64];
@@ -788,7 +789,8 @@ static void test_bad_option_values(void **state)
         REFUSED(what, tu_fmt("legr eval %s %s %s %s", DATA, CFG, W, eval_bad[i][0]), eval_bad[i][1]);
     }
     const char *prune_bad[][2] = {{"-bn -1", "-bn"}, {"-recover -1", "-recover"}, {"-n -1", "-n"},
-                                  {"-seed 1x", "-seed"}, {"-recover 2x", "-recover"}};
+                                  {"-seed 1x", "-seed"}, {"-recover 2x", "-recover"}, {"-round 0", "-round"},
+                                  {"-round 2000", "-round"}, {"-round nan", "-round"}};
     for (size_t i = 0; i < sizeof prune_bad / sizeof *prune_bad; ++i) {
         char what[64];
         snprintf(what, sizeof what, "prune %s", prune_bad[i][0]);

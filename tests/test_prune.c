@@ -565,6 +565,73 @@ static void test_ranking_affine(void **state)
     free(rank);
 }
 
+/* -round N: every pruned group keeps a multiple of N filters (groups with
+ * fewer than N stay whole), the budget is still met, and -round 1 is the
+ * plain selection; on a network with [shortcut] groups too. */
+static void round_case(const char *src, int size, float ratio)
+{
+    char *dir = tu_mkdtemp("round");
+    char *cfg = tu_path(dir, "net.cfg"), *w = tu_path(dir, "net.weights");
+    char err[1024] = "";
+    legr_model m;
+    legr_norms nr;
+    legr_affine id;
+    assert_int_equal(tu_cfg_copy(src, cfg, size, size), 0);
+    assert_int_equal(tu_random_weights(cfg, w, 5), 0);
+    tu_quiet_begin();
+    int rc = legr_model_load(cfg, w, &m, err, sizeof(err));
+    tu_quiet_end();
+    if (rc != 0) fail_msg("legr_model_load: %s", err);
+    assert_int_equal(legr_norms_compute(m.net, &m.graph, &nr), 0);
+    assert_int_equal(legr_affine_identity(&id, m.graph.n_groups), 0);
+    long full = legr_network_flops(m.net, &m.graph, NULL);
+    for (int uniform = 0; uniform < 2; ++uniform) {
+        legr_mask r1, r8, plain;
+        long f1, f8, fp;
+        legr_budget b8 = { 8, NULL }, b1 = { 1, NULL };
+        rc = uniform ? legr_select_uniform(m.net, &m.graph, &nr, ratio, MIN_FRAC, &b8, &r8, &f8, err, sizeof err)
+                     : legr_select_budget(m.net, &m.graph, &nr, &id, ratio, MIN_FRAC, &b8, &r8, &f8, err, sizeof err);
+        if (rc != 0) fail_msg("round 8: %s", err);
+        rc = uniform ? legr_select_uniform(m.net, &m.graph, &nr, ratio, MIN_FRAC, &b1, &r1, &f1, err, sizeof err)
+                     : legr_select_budget(m.net, &m.graph, &nr, &id, ratio, MIN_FRAC, &b1, &r1, &f1, err, sizeof err);
+        if (rc != 0) fail_msg("round 1: %s", err);
+        int pruned = 0;
+        for (int k = 0; k < m.graph.n_groups; ++k) {
+            int n = m.graph.groups[k].n, kept = r8.kept[k];
+            if (m.graph.groups[k].fixed) { assert_int_equal(kept, n); continue; }
+            if (kept != n && kept % 8) fail_msg("%s group %d: %d of %d kept, not a multiple of 8", src, k, kept, n);
+            if (n < 8) assert_int_equal(kept, n);
+            pruned += kept < n;
+        }
+        assert_true(pruned > 0);
+        assert_true(f8 < (double)ratio * full);
+        assert_int_equal(legr_network_flops(m.net, &m.graph, &r8), f8);
+        if (!uniform) {
+            assert_int_equal(legr_select(m.net, &m.graph, &nr, &id, ratio, MIN_FRAC, &plain, &fp, err, sizeof err), 0);
+            assert_int_equal(fp, f1);
+            for (int k = 0; k < m.graph.n_groups; ++k)
+                assert_memory_equal(plain.keep[k], r1.keep[k], m.graph.groups[k].n);
+            legr_mask_free(&plain);
+        }
+        printf("  %s %s at %g: FLOPs %.3f (-round 1: %.3f) of the original\n", src,
+               uniform ? "uniform" : "l2", ratio, (double)f8 / full, (double)f1 / full);
+        legr_mask_free(&r1);
+        legr_mask_free(&r8);
+    }
+    legr_affine_free(&id);
+    legr_norms_free(&nr);
+    legr_model_free(&m);
+    tu_rmtree(dir);
+    free(dir); free(cfg); free(w);
+}
+
+static void test_round(void **state)
+{
+    round_case(TU_STOCK_CFG "/yolov3-tiny.cfg", 160, 0.5f);
+    round_case(TU_STOCK_CFG "/resnet18.cfg", 96, 0.5f);
+    round_case("cfg/fashion-det.cfg", 160, 0.3f);
+}
+
 /* -------------------------------------------------------------- one model */
 
 static void run_case(void **state)
@@ -727,6 +794,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_floor),
         cmocka_unit_test(test_ranking_affine),
+        cmocka_unit_test(test_round),
         {"prune_yolov3_tiny", run_case, NULL, NULL, (void *)&CASES[0]},
         {"prune_yolov3_160", run_case, NULL, NULL, (void *)&CASES[1]},
         {"prune_yolov2_tiny", run_case, NULL, NULL, (void *)&CASES[2]},

@@ -41,7 +41,7 @@ static int teardown(void **state)
 }
 
 /* Optimum: log alpha_g = 0.5 for every group, kappa_g = 0. */
-typedef struct { const legr_graph *g; int calls; int identity_at; } synth;
+typedef struct { const legr_graph *g; int calls; int identity_at; double seq[64]; } synth;
 
 static int synth_one(synth *s, const legr_affine *a, double *fit)
 {
@@ -54,6 +54,7 @@ static int synth_one(synth *s, const legr_affine *a, double *fit)
         if (a->alpha[k] != 1 || a->kappa[k] != 0) identity = 0;
     }
     if (identity && s->identity_at < 0) s->identity_at = s->calls;
+    if (s->calls < 64) s->seq[s->calls] = -d;
     s->calls++;
     *fit = -d;
     return 0;
@@ -155,7 +156,10 @@ static void test_resume_is_identical(void **state)
 }
 
 /* Parallel batches (-workers 2): the same seed and batch give the same
- * result, and a batch of 1 is the sequential algorithm (the other tests). */
+ * result; against a batch of 1 (the sequential algorithm of the other
+ * tests) the random pool is the same, candidate by candidate, and the
+ * evolution after it is not (a batch draws its parents from one pool
+ * state). */
 static void test_batch_reproducible(void **state)
 {
     legr_evo_opts o = opts(11, 50);
@@ -170,6 +174,10 @@ static void test_batch_reproducible(void **state)
     run(*state, o, &c, &sc);
     assert_int_equal(sc.calls, 50);
     assert_int_equal(sa.identity_at, 7);       /* the pool fills the same way */
+    assert_int_equal(sc.identity_at, 7);
+    assert_memory_equal(sa.seq, sc.seq, 8 * sizeof(double));
+    assert_memory_equal(sa.seq, sb.seq, 50 * sizeof(double));
+    assert_true(memcmp(sa.seq + 8, sc.seq + 8, 42 * sizeof(double)) != 0);
     legr_evo_free(&a);
     legr_evo_free(&b);
     legr_evo_free(&c);

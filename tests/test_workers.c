@@ -17,7 +17,7 @@ static char *g_dir;
 static const char *SEARCH =
     "%s legr search cfg/fashion-det.cfg models/fashion-det.weights "
     "-data data/fashion-det/fashion-det.data -pool 2 -sample 2 -tau 2 "
-    "-val 20 -bn-images 0 -seed 7 -out %s/%s.ranking %s";
+    "-val 20 -bn-images 0 -seed 7 -target 0.3 -out %s/%s.ranking %s";
 
 /* Open MPI refuses root unless told, and wants --oversubscribe for more ranks
  * than cores; shared memory and self only, no network. */
@@ -166,7 +166,9 @@ static char *l2_fitness(const char *name, int evals, const char *extra)
         "./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
         "-data data/fashion-det/fashion-det.data -pool %d -sample 2 -tau 2 -val 20 "
         "-bn-images 0 -seed 7 -evals %d -workers 1 %s -out %s/%s.ranking";
-    char *cmd = tu_fmt(fmt, evals, evals, extra, g_dir, name);
+    char *all = tu_fmt("%s%s", extra, strstr(extra, "-target") ? "" : " -target 0.3");
+    char *cmd = tu_fmt(fmt, evals, evals, all, g_dir, name);
+    free(all);
     char *out = NULL, *err = NULL;
     int rc = tu_run(cmd, &out, &err);
     if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
@@ -193,6 +195,7 @@ static void test_same_data_fitness(void **state)
     printf("  L2 candidate's fitness: -same-data %s and %s; without %s and %s\n", a, b, c, d);
     assert_string_equal(a, b);
     assert_true(atof(a) > 0);
+    assert_string_not_equal(c, d);      /* the control: numbers seed the data */
     free(a); free(b); free(c); free(d);
 }
 
@@ -214,6 +217,35 @@ static void test_multi_target_fitness(void **state)
     free(path); free(text); free(both); free(hi); free(lo);
 }
 
+/* A testing cfg (batch=1) gets a warning and fine-tunes at batch 16; the
+ * cost is projected before the first candidate; -recover and -round go
+ * into the candidates and the ranking's header. */
+static void test_search_options(void **state)
+{
+    char *cfg = tu_fmt("%s/det-b1.cfg", g_dir);
+    assert_int_equal(tu_cfg_copy("cfg/fashion-det.cfg", cfg, 0, 0), 0);
+    char *cmd = tu_fmt("./darknet legr search %s models/fashion-det.weights "
+                       "-data data/fashion-det/fashion-det.data -pool 2 -sample 2 -tau 2 -val 20 "
+                       "-bn-images 8 -recover 8 -round 8 -seed 7 -evals 2 -workers 1 -target 0.5 "
+                       "-out %s/opt.ranking", cfg, g_dir);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(cmd, &out, &err);
+    if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
+    printf("%s", err);
+    assert_int_equal(tu_count_lines_with_prefix(err, "legr: warning:", NULL), 1);
+    assert_non_null(strstr(err, "batch=1 (a testing cfg): candidates fine-tune at batch 16"));
+    char *line = NULL;
+    assert_int_equal(tu_count_lines_with_prefix(out, "cost projection: about ", &line), 1);
+    printf("  %s\n", line);
+    assert_non_null(strstr(out, "[   2/2] fitness"));
+    char *path = tu_fmt("%s/opt.ranking", g_dir);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "batch: 16"));
+    assert_non_null(strstr(text, "recover: 8 images"));
+    free(path); free(text); free(line); free(cmd); free(out); free(err); free(cfg);
+}
+
 int main(void)
 {
     tu_init();
@@ -224,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_mpi_misuse),
         cmocka_unit_test(test_same_data_fitness),
         cmocka_unit_test(test_multi_target_fitness),
+        cmocka_unit_test(test_search_options),
     };
     return cmocka_run_group_tests_name("workers", tests, setup, teardown);
 }
