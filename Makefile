@@ -62,7 +62,8 @@ help:
 	@echo "  make demo         flops, search, prune + recover, finetune, eval on the embedded default"
 	@echo "  make clean        remove ./darknet and both trees' objects (keeps the sources)"
 	@echo "  make distclean    remove build/ entirely"
-	@echo "  make bench        time ./darknet against stock /usr/bin/darknet (one thread)"
+	@echo "  make bench        time ./darknet against stock /usr/bin/darknet, pruned latency"
+	@echo "                    against FLOPs, against OpenCV DNN and the SGEMM peak (one thread)"
 	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1"
 	@echo "           ARCH=... CUDA_PATH=dir MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
 
@@ -145,5 +146,18 @@ demo: darknet
 $(BUILD)/bench-kernels: scripts/bench-kernels.c $(DNLIB)
 	$(TEST_CC) -O2 -Wall $(TEST_INC) $< -o $@ $(TEST_LIBS)
 
-bench: darknet $(BUILD)/bench-kernels
+# OpenCV DNN's forward latency on a Darknet pair, beside `legr bench`
+$(BUILD)/bench-opencv: scripts/bench-opencv.cpp
+	@mkdir -p $(BUILD)
+	$(TEST_CXX) -O2 -Wall -Wextra $$(pkg-config --cflags opencv4) $< -o $@ \
+	    $$(pkg-config --libs opencv4)
+
+# single-thread SGEMM peak through Darknet's gemm_cpu (the build's BLAS)
+$(BUILD)/bench-sgemm: scripts/bench-sgemm.c $(DNLIB)
+	$(TEST_CC) -O2 -Wall $(TEST_INC) $< -o $@ $(TEST_LIBS)
+
+# bench-speed.sh: ours against stock; bench-latency.sh: latency against FLOPs,
+# against OpenCV DNN and against the SGEMM peak
+bench: darknet $(BUILD)/bench-kernels $(BUILD)/bench-opencv $(BUILD)/bench-sgemm
 	./scripts/bench-speed.sh
+	./scripts/bench-latency.sh

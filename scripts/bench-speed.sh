@@ -22,6 +22,8 @@
 # (f) search throughput with -workers 1 and 2, and peak memory vs `train`;
 # (e) each kernel patch against the same function of stock's libdarknet.so
 #     (build/bench-kernels, from scripts/bench-kernels.c).
+# make bench then runs scripts/bench-latency.sh: (g) pruned latency against
+# FLOPs, (h) against OpenCV DNN, (i) against the SGEMM peak.
 #
 # The machine's BLAS environment is used as found (OPENBLAS_CORETYPE etc. are
 # never changed); one thread means OMP_NUM_THREADS=1 (oneDNN runs on OpenMP)
@@ -323,3 +325,4 @@ echo
 
 echo "summary, ours against stock at one thread in this run (the issue's targets: forward >= 5x, training >= 4x):"
 sed 's/^/  /' "$tmp/summary"
+echo "bench-speed took $SECONDS s"
