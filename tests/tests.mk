@@ -105,6 +105,7 @@ test: darknet $(TEST_RUN) $(TEST_SHARED)/stock_forward $(VOC_SCORE)
 	done; \
 	echo; echo "======== test summary ($$(( $$(date +%s) - t0 ))s) ========"; \
 	printf "$$summary"; \
+	$(if $(filter 1,$(SANITIZE)),$(if $(filter file,$(origin TESTS)),echo "  (test_kernels not run with SANITIZE=1: its RTLD_DEEPBIND dlopen is refused by the sanitizer runtime)";)) \
 	$(if $(filter 1,$(SANITIZE)),for f in $(TEST_SANLOG)/*; do [ -f "$$f" ] || continue; \
 	    echo; echo "==== sanitizer report $$f"; grep -E '^(SUMMARY|==[0-9]+==ERROR)|runtime error|^    #[0-4] ' "$$f" | head -20; done;) \
 	np=$$(echo $$pass | wc -w); nf=$$(echo $$fail | wc -w); \
