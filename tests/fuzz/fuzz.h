@@ -23,8 +23,8 @@
  * open and stat like a regular file. */
 const char *fuzz_input_path(const uint8_t *data, size_t size);
 
-/* A directory of its own under /tmp for files a target writes, created on
- * the first call (removed at exit). */
+/* /tmp/legr-fuzz, for files a target writes (named with its pid, removed
+ * after use; a crash or libFuzzer's kill at the end of a run can leave one). */
 const char *fuzz_tmpdir(void);
 
 /* The fixed networks of tests/fuzz/nets/: "det" (a small detector with

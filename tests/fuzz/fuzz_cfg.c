@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void flops_table(const legr_model *m)
 {
@@ -45,7 +46,7 @@ static void flops_table(const legr_model *m)
 static void write_and_reread(const legr_cfg *cfg)
 {
     char path[256], err[1024];
-    snprintf(path, sizeof path, "%s/written.cfg", fuzz_tmpdir());
+    snprintf(path, sizeof path, "%s/written-%d.cfg", fuzz_tmpdir(), (int)getpid());
     if (legr_cfg_write(cfg, path, NULL, NULL, err, sizeof err) != 0) fuzz_fail("legr_cfg_write: %s", err);
     legr_cfg again;
     if (legr_cfg_read(path, &again, err, sizeof err) != 0)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Must match fuzz_ckpt.c. */
 #define FUZZ_CKPT_SETTINGS "settings fuzz det.cfg evals=10 pool=4 sample=2 mutate=0.5 seed=7 batch=2"
@@ -53,7 +54,7 @@ static unsigned char *slurp(const char *path, size_t *n)
 static void weights_seed(const char *dir, const char *net, int selector, int old_header)
 {
     legr_model *m = fuzz_net(net);
-    char *tmp = legr_fmt("%s/w.tmp", fuzz_tmpdir());
+    char *tmp = legr_fmt("%s/seed-%d.weights", fuzz_tmpdir(), (int)getpid());
     save_weights(m->net, tmp);
     size_t n;
     unsigned char *w = slurp(tmp, &n);
