@@ -5,6 +5,11 @@
 #   make GPU=1 CUDNN=1 [ARCH=...]   the same with CUDA/cuDNN, in build/darknet-gpu
 #   make gpu-check  compile build/darknet-gpu/darknet only (./darknet untouched)
 #   make test       build and run the cmocka test suite
+#   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan, in
+#                   build/darknet-asan and build/tests-asan (./darknet is then
+#                   the sanitized binary, until the next plain make)
+#   make fuzz       libFuzzer targets (clang) for the files users feed legr,
+#                   FUZZ_SECONDS each (see tests/fuzz/fuzz.mk)
 #   make demo       run the mission end to end on the embedded default
 #   make help       list the targets
 #
@@ -14,12 +19,15 @@
 # Each configuration has its own patched Darknet tree: build/darknet (CPU) and
 # build/darknet-gpu (GPU=1), so the two builds coexist; ./darknet is a copy of
 # the binary asked for last.  A tree records the flags it was built with
-# (.config) and is cleaned when they change.
+# (.config) and is cleaned when they change.  SANITIZE=1 builds a third tree,
+# build/darknet-asan, and SANITIZE=fuzz (used by `make fuzz`) a fourth,
+# build/darknet-fuzz, compiled by clang for libFuzzer.
 
 DARKNET_VERSION := 0.0.0+git20180914.61c9d02e
 DARKNET_DEB     := darknet=$(DARKNET_VERSION)-2
 BUILD           := build
-DNDIR           := $(BUILD)/darknet$(if $(filter 1,$(GPU)),-gpu)
+SANITIZE        ?= 0
+DNDIR           := $(BUILD)/darknet$(if $(filter 1,$(GPU)),-gpu)$(if $(filter 1,$(SANITIZE)),-asan)$(if $(filter fuzz,$(SANITIZE)),-fuzz)
 DARKNET_SRC     ?=
 OPENCV          ?= 1
 BLAS            ?= 1
@@ -35,17 +43,44 @@ MPI             ?= auto
 DEFAULT_ARCH    := -gencode arch=compute_75,code=[sm_75,compute_75]
 JOBS            ?= $(shell nproc 2>/dev/null || echo 2)
 
+# SANITIZE=1: Darknet built by clang with its OPTS (-Ofast by default, added
+# to its CFLAGS, which its Makefile also uses on the link lines) overridden on
+# the command line.  -ffast-math stays so that the code behaves as in the
+# -Ofast build (legr's NaN checks by bit test, isfinite() folded away).  clang,
+# not gcc: with gcc's separate libubsan, UBSan reports ignore log_path and go
+# to stderr, where a test that captures a command's stderr never shows them;
+# clang's runtime writes them to the file (see tests/tests.mk).
+# SANITIZE=fuzz: the same with libFuzzer's coverage instrumentation; no
+# OpenCV, BLAS or MPI (the fuzzed readers use none of them).  -fno-sanitize=vptr:
+# the link is done by clang, not clang++, which lacks the C++ part of UBSan
+# that the vptr check of image_opencv.cpp needs.  -fno-associative-math
+# (SANITIZE=1): clang reassociates Darknet's image resizing (src/image.c)
+# differently from gcc -Ofast, enough to move yolo-fastest's mAP in
+# test_crosscheck by 0.0066 (tolerance 0.005); without it the mAP is stock's.
+SAN_CC          := clang
+SAN_FLAGS       := -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer
+SAN_OPTS        := -O1 -g -ffast-math -fno-associative-math $(SAN_FLAGS)
+FUZZ_OPTS       := -O1 -g -ffast-math -fsanitize=fuzzer-no-link $(SAN_FLAGS)
+ifeq ($(SANITIZE),fuzz)
+override OPENCV := 0
+override BLAS   := 0
+override MPI    := 0
+endif
+
 LEGR_SRC  := $(wildcard legr/*.c)
 LEGR_HDR  := $(wildcard legr/*.h)
 PATCHES   := $(addprefix patches/,$(shell cat patches/series))
 DNLIB     := $(DNDIR)/libdarknet.a
 
 DN_ARCH   := $(if $(filter 1,$(GPU)),$(or $(ARCH),$(DEFAULT_ARCH)))
-DN_CONFIG := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN)$(if $(DN_ARCH), ARCH=$(DN_ARCH))
+DN_SAN    := $(if $(filter-out 0,$(SANITIZE)),CC=$(SAN_CC) CPP="$(SAN_CC)++ -std=c++11") \
+             $(if $(filter 1,$(SANITIZE)),OPTS="$(SAN_OPTS)") \
+             $(if $(filter fuzz,$(SANITIZE)),OPTS="$(FUZZ_OPTS)")
+DN_CONFIG := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN)$(if $(DN_ARCH), ARCH=$(DN_ARCH))$(if $(filter-out 0,$(SANITIZE)), SANITIZE=$(SANITIZE) CC=$(SAN_CC) OPTS=$(if $(filter fuzz,$(SANITIZE)),$(FUZZ_OPTS),$(SAN_OPTS)))
 DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN) \
-             LEGRDIR=$(CURDIR)/legr $(if $(DN_ARCH),ARCH="$(DN_ARCH)")
+             LEGRDIR=$(CURDIR)/legr $(if $(DN_ARCH),ARCH="$(DN_ARCH)") $(DN_SAN)
 
-.PHONY: all deps help test demo clean distclean bench gpu-check FORCE
+.PHONY: all deps help test demo clean distclean bench gpu-check fuzz fuzz-build FORCE
 
 all: darknet
 
@@ -59,12 +94,22 @@ help:
 	@echo "  make gpu-check    compile build/darknet-gpu/darknet (GPU=1 CUDNN=1) without"
 	@echo "                    touching ./darknet"
 	@echo "  make test         build and run the cmocka test suite (tests/)"
+	@echo "  make test SANITIZE=1"
+	@echo "                    the suite under AddressSanitizer + UBSan (clang; trees"
+	@echo "                    build/darknet-asan, build/tests-asan; ./darknet becomes the"
+	@echo "                    sanitized binary); a sanitizer report fails the test program"
+	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=\"cfg rank\"]"
+	@echo "                    libFuzzer (clang) on the cfg, weights, ranking, checkpoint and"
+	@echo "                    label readers, FUZZ_SECONDS each; crashes in build/fuzz/crashes/"
+	@echo "  make fuzz-build   build the fuzz targets only (build/fuzz/fuzz_*)"
+	@echo "  make fuzz-corpus  regenerate the seed corpus tests/fuzz/corpus/ (see tests/fuzz/make-corpus.sh)"
 	@echo "  make demo         flops, search, prune + recover, finetune, eval on the embedded default"
-	@echo "  make clean        remove ./darknet and both trees' objects (keeps the sources)"
+	@echo "  make clean        remove ./darknet, every tree's objects (keeps the sources), the test and fuzz builds"
 	@echo "  make distclean    remove build/ entirely"
 	@echo "  make bench        time ./darknet against stock /usr/bin/darknet, pruned latency"
 	@echo "                    against FLOPs, against OpenCV DNN and the SGEMM peak (one thread)"
 	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1"
+	@echo "           SANITIZE=0|1 FUZZ_SECONDS=n FUZZ_TARGETS=..."
 	@echo "           ARCH=... CUDA_PATH=dir MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
 
 # --- dependencies ---------------------------------------------------------
@@ -73,10 +118,16 @@ $(BUILD)/.deps: scripts/install-deps.sh
 	LEGR_NEED_SOURCE=$(if $(DARKNET_SRC),0,1) ./scripts/install-deps.sh
 	@touch $@
 
+# clang and its libFuzzer/sanitizer runtimes (CLANG_PKGS in install-deps.sh),
+# only for `make fuzz` and SANITIZE=1
+$(BUILD)/.deps-fuzz: scripts/install-deps.sh | $(BUILD)/.deps
+	LEGR_WITH_CLANG=1 ./scripts/install-deps.sh
+	@touch $@
+
 deps: $(BUILD)/.deps
 
 # --- Darknet source: fetched (or copied) and patched once ------------------
-$(DNDIR)/.patched: $(PATCHES) patches/series | $(BUILD)/.deps
+$(DNDIR)/.patched: $(PATCHES) patches/series | $(BUILD)/.deps $(if $(filter-out 0,$(SANITIZE)),$(BUILD)/.deps-fuzz)
 	rm -rf $(DNDIR) $(BUILD)/src-tmp
 	mkdir -p $(BUILD)/src-tmp
 ifeq ($(DARKNET_SRC),)
@@ -123,10 +174,10 @@ FORCE:
 
 clean:
 	rm -f darknet
-	for d in $(BUILD)/darknet $(BUILD)/darknet-gpu; do \
+	for d in $(BUILD)/darknet $(BUILD)/darknet-gpu $(BUILD)/darknet-asan $(BUILD)/darknet-fuzz; do \
 	    if [ -d $$d ]; then $(MAKE) -s -C $$d clean >/dev/null 2>&1; rm -f $$d/.config; fi; \
 	done
-	rm -rf $(BUILD)/tests
+	rm -rf $(BUILD)/tests $(BUILD)/tests-asan $(BUILD)/fuzz
 
 distclean:
 	rm -rf $(BUILD) darknet
@@ -135,9 +186,13 @@ ifeq ($(GPU),1)
 ifneq ($(filter test test-build $(BUILD)/tests/%,$(MAKECMDGOALS)),)
 $(error the tests build against the CPU tree: run make test without GPU=1)
 endif
+ifneq ($(SANITIZE),0)
+$(error SANITIZE=$(SANITIZE) is for the CPU build: run it without GPU=1)
+endif
 endif
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 demo: darknet
 	./scripts/demo.sh

@@ -10,6 +10,10 @@ set -eu
 
 PKGS="build-essential dpkg-dev pkg-config libopencv-dev libdnnl-dev libopenblas-dev zlib1g-dev
 libcmocka-dev liblapacke-dev darknet dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin"
+# Optional: clang with its sanitizer and libFuzzer runtimes, for `make fuzz`
+# and `make test SANITIZE=1` only (the Makefile sets LEGR_WITH_CLANG=1 there).
+CLANG_PKGS="clang libclang-rt-dev"
+if [ "${LEGR_WITH_CLANG:-0}" = 1 ]; then PKGS="$PKGS $CLANG_PKGS"; fi
 # Extra packages can be requested by the caller.
 PKGS="$PKGS ${LEGR_EXTRA_PKGS:-}"
 
