@@ -66,7 +66,9 @@ static int read_header(FILE *fp, const char *path, legr_weights *w, char *err, s
     w->major = v[0];
     w->minor = v[1];
     w->revision = v[2];
-    if (w->major * 10 + w->minor >= 2 && w->major < 1000 && w->minor < 1000) {
+    /* Darknet's own test, in 64 bits: major * 10 + minor overflows an int
+     * for a damaged header (found by make fuzz) */
+    if ((int64_t)w->major * 10 + w->minor >= 2 && w->major < 1000 && w->minor < 1000) {
         uint64_t seen;
         if (fread(&seen, 8, 1, fp) != 1)
             return legr_fail(err, errlen, "%s: too short for a Darknet weights header", path);
