@@ -69,7 +69,8 @@ endif
 
 LEGR_SRC  := $(wildcard legr/*.c)
 LEGR_HDR  := $(wildcard legr/*.h)
-PATCHES   := $(addprefix patches/,$(shell cat patches/series))
+# patches/series: the patches in order, grouped under "# <group>:" comment lines
+PATCHES   := $(addprefix patches/,$(shell sed -e '/^\#/d' -e '/^[[:space:]]*$$/d' patches/series))
 DNLIB     := $(DNDIR)/libdarknet.a
 
 DN_ARCH   := $(if $(filter 1,$(GPU)),$(or $(ARCH),$(DEFAULT_ARCH)))
