@@ -41,23 +41,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Lines of text starting with "legr:" that are not warnings. */
-static int error_lines(const char *text, char **first)
-{
-    int n = 0;
-    *first = NULL;
-    for (const char *p = text; p && *p; ) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (!strncmp(p, "legr:", 5) && strncmp(p, "legr: warning:", 14)) {
-            if (!n) *first = strndup(p, len);
-            ++n;
-        }
-        p = e ? e + 1 : NULL;
-    }
-    return n;
-}
-
 /* `legr flops` and `legr prune` on cfg text must fail cleanly with `want`
  * in the message. */
 static void expect_refused(const char *name, const char *text, const char *want)
@@ -75,7 +58,7 @@ static void expect_refused(const char *name, const char *text, const char *want)
         char *cmd = tu_fmt("timeout 60 " TU_OUR_DARKNET " legr %s", args);
         char *out = NULL, *err = NULL, *first = NULL;
         int rc = tu_run(cmd, &out, &err);
-        int n = error_lines(err, &first);
+        int n = tu_count_legr_errors(err, &first);
         printf("  %-14s %-6s rc=%d  %s\n", name, k ? "prune" : "flops", rc, first ? first : "(no legr: line)");
         if (rc == 0 || rc >= 124)
             fail_msg("%s: `legr %s` exit %d (want a clean failure)\n%s", name, args, rc, err);
@@ -259,7 +242,7 @@ static void test_stock_cfgs(void **state)
         int rc = tu_run(cmd, &out, &err);
         printf("  %s.cfg: %s", refused[i].name, err);
         assert_int_equal(rc, 1);
-        assert_int_equal(error_lines(err, &first), 1);
+        assert_int_equal(tu_count_legr_errors(err, &first), 1);
         assert_non_null(strstr(first, refused[i].why));
         free(cmd); free(out); free(err); free(first);
     }

@@ -67,16 +67,8 @@ static void refused(const char *what, const char *args)
 {
     char *cmd = tu_fmt("timeout 60 " TU_OUR_DARKNET " legr %s", args), *out = NULL, *err = NULL;
     int rc = tu_run(cmd, &out, &err);
-    int n = 0;
     char *first = NULL;
-    for (char *p = err; p && *p; ) {
-        char *e = strchr(p, '\n');
-        if (!strncmp(p, "legr:", 5) && strncmp(p, "legr: warning:", 14)) {
-            if (!n) first = strndup(p, e ? (size_t)(e - p) : strlen(p));
-            ++n;
-        }
-        p = e ? e + 1 : NULL;
-    }
+    int n = tu_count_legr_errors(err, &first);
     printf("  %-44s exit %d  %s\n", what, rc, first ? first : "");
     if (rc != 1 || n != 1) fail_msg("%s: exit %d, %d legr: lines\n%s", what, rc, n, err);
     free(cmd); free(out); free(err); free(first);

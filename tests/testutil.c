@@ -852,3 +852,19 @@ int tu_write_chw(const char *path, const float *x, int c, int h, int w)
     }
     return fclose(fp) == 0 ? 0 : -1;
 }
+
+int tu_count_legr_errors(const char *text, char **first)
+{
+    int n = 0;
+    if (first) *first = NULL;
+    for (const char *p = text; p && *p; ) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!strncmp(p, "legr:", 5) && strncmp(p, "legr: warning:", 14)) {
+            if (!n && first) *first = strndup(p, len);
+            ++n;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    return n;
+}

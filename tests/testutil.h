@@ -64,6 +64,11 @@ char *tu_quote(const char *s);
 int tu_count_lines_with_prefix(const char *text, const char *prefix,
                                char **first);
 
+/* Lines of text that start with "legr:" but not "legr: warning:" (the
+ * error lines of the bad-input promise); *first (if given) gets a malloc'd
+ * copy of the first, or NULL. */
+int tu_count_legr_errors(const char *text, char **first);
+
 /* The zoo directory ($LEGR_ZOO, else ../shared/zoo), or NULL when absent. */
 const char *tu_zoo(void);
 /* "zoo/rel" malloc'd when that file exists, else NULL (with a line saying
