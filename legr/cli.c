@@ -43,7 +43,7 @@ static void usage_all(FILE *fp)
         "                                           write PREFIX-<pct>.cfg/.weights keeping <ratio> of the FLOPs\n"
         "  eval <datacfg> <cfg> <weights> [-n N] [-thresh 0.005] [-iou 0.5] [-bn K] [-json FILE] [-v]\n"
         "                                           mAP@0.5 / mAP@[.5:.95] or top-1/top-5 on the valid= list\n"
-        "  search <cfg> <weights> [-data F] [-target 0.3] [-tau 200] [-evals 400] ... [-out F] [-resume]\n"
+        "  search <cfg> <weights> [-data F] [-target 0.7,0.5,0.3] [-tau 200] [-evals 400] ... [-out F] [-resume]\n"
         "                                           learn the LeGR ranking (alpha, kappa per group)\n"
         "  finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>] [-nolabels] [-iters 500] ...\n"
         "                                           fine-tune a pruned pair, distilling from the original\n"
@@ -825,7 +825,7 @@ static void usage_search(FILE *fp)
         "  -mpi            under 'mpirun -np K': rank 0 drives, ranks 1..K-1 evaluate (one\n"
         "                  candidate each at a time); same result as -workers K-1\n"
         "  -out F          ranking file (default <cfg name>-legr.ranking); also writes\n"
-        "                  F.ckpt (checkpoint after every candidate) and F.csv (log)\n"
+        "                  F.ckpt (checkpoint after every batch of -workers candidates) and F.csv (log)\n"
         "  -resume         continue from F.ckpt (same settings)\n"
         "  Candidates pass through /dev/shm/legr-search-<pid>-* (or /tmp), removed however\n"
         "  the search ends, by a helper process when it is killed (kill -9 included).\n");
