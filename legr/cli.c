@@ -727,8 +727,16 @@ static void cmd_eval(int argc, char **argv)
     long flops = legr_network_flops(m.net, &m.graph, NULL);
     long params = legr_network_params(m.net, &m.graph, NULL);
     print_metrics("eval", &vs, &mt);
-    printf("FLOPs %.3f Bn, params %.3f M, forward %.2f ms/image\n", flops / 1e9, params / 1e6,
+    /* the latency users feel: legr bench's measure, not the eval's mean */
+    legr_bench_opts bo = { 10, 2, 1 };
+    legr_bench_result br;
+    int batch = m.net->batch;
+    if (legr_bench_forward(&m.net, 1, &bo, &br, err, sizeof err) != 0) die(err);
+    set_batch_network(m.net, batch);
+    printf("FLOPs %.3f Bn, params %.3f M, latency %.2f ms (batch 1, one thread, median of 10 passes; "
+           "the eval's forward: %.2f ms/image)\n", flops / 1e9, params / 1e6, br.median_ms,
            1000 * mt.forward_s / vs.n_images);
+    legr_bench_free(&br);
     if (verbose) {
         if (vs.is_detector) {
             char **names = NULL;
