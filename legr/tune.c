@@ -226,6 +226,9 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
            o->teacher_cfg ? o->teacher_cfg : "", snap, s.oweights, s.ostate,
            start ? " [resumed]" : "");
     if (start) printf("  resuming from iteration %d\n", start);
+    if (per_iter == 1)
+        fprintf(stderr, "legr: warning: %s has batch=1 (a testing cfg): fine-tuning on one image per "
+                "iteration; set batch= (and subdivisions=) in its [net] for more\n", o->cfg);
     fflush(stdout);
     double t0 = what_time_is_it_now(), last = 0;
     int rc = 0;
