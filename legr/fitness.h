@@ -74,7 +74,8 @@ int legr_candidates_fitness(void *ctx, const legr_affine *cands, int n,
 /* Projected seconds of one candidate, from the original network's forward
  * time at batch 1 (fwd_ms): per budget t, the image passes it makes (tau x
  * batch training images at about 3 forward passes each, the BN images, the
- * reconstruction images through both networks, the validation images),
+ * reconstruction images through both networks up to each re-fitted conv,
+ * the validation images),
  * scaled by t for the pruned network's share.  *passes (if given) gets the
  * image passes counted at full size. */
 double legr_fitness_cost(const legr_fitness_ctx *c, double fwd_ms, double *passes);
