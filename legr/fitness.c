@@ -149,13 +149,15 @@ static int forked_fitness(legr_fitness_ctx *c, const legr_affine *cands, int n,
 double legr_fitness_cost(const legr_fitness_ctx *c, double fwd_ms, double *passes)
 {
     double n = 0, bn = c->bnset ? (double)c->bn_batches * c->batch : 0;
-    /* reconstruction re-fits the dense convs one by one, each after a forward
-     * pass of both networks up to it: about half a pass per dense conv */
+    /* Calibrated on Yolo-Fastest (README): a BN image costs about two passes
+     * (a training-mode forward); reconstruction re-fits the dense convs one
+     * by one, each after a forward of both networks up to it, plus the
+     * normal equations: about a pass per dense conv and image */
     int dense = 0;
     for (int i = 0; i < c->model->graph.n_layers; ++i) dense += c->model->graph.role[i] == LEGR_PRODUCER;
     for (int t = 0; t < c->n_targets; ++t) {
         double r = c->targets[t];
-        n += r * (3.0 * c->tau * c->batch + bn + c->val->n_images) + (1 + r) * c->recover * dense / 2.0;
+        n += r * (3.0 * c->tau * c->batch + 2.0 * bn + c->val->n_images) + (1 + r) * c->recover * dense;
     }
     if (passes) *passes = n;
     return n * fwd_ms / 1e3;
