@@ -100,7 +100,7 @@ static int alloc_samples(samples *s, network *net, int runs)
     s->pass = legr_calloc(runs, sizeof(double));
     s->decode = legr_calloc(runs, sizeof(double));
     if (!s->input || !s->layers || !s->pass || !s->decode) return -1;
-    for (int i = 0; i < net->inputs; ++i) s->input[i] = (float)((i * 7919) % 256) / 255.f;
+    for (int i = 0; i < net->inputs; ++i) s->input[i] = (float)(((unsigned)i * 7919u) % 256u) / 255.f;
     s->detector = is_detector(net);
     return 0;
 }
