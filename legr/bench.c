@@ -85,7 +85,7 @@ static double timed_decode(network *net)
 }
 
 /* Per network: the input, and every pass's figures. */
-typedef struct { float *input; double *layers, *pass, *decode; int detector; } samples;
+typedef struct { float *input; double *layers, *pass, *decode; int detector, batch; } samples;
 
 static void free_samples(samples *s)
 {
@@ -135,8 +135,9 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
     samples *s = legr_calloc(n_nets, sizeof(samples));
     int rc = s ? 0 : -1;
     for (int j = 0; j < n_nets && rc == 0; ++j) {
-        set_batch_network(nets[j], 1);
         rc = alloc_samples(&s[j], nets[j], o->runs);
+        s[j].batch = nets[j]->batch;
+        set_batch_network(nets[j], 1);
     }
     if (rc == 0) {
         int before = omp_get_max_threads ? omp_get_max_threads() : 1;
@@ -153,7 +154,11 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
         for (int j = 0; j < n_nets && rc == 0; ++j)
             rc = summarise(&s[j], nets[j], o->runs, o->threads > 0 ? o->threads : before, &r[j]);
     }
-    for (int j = 0; s && j < n_nets; ++j) free_samples(&s[j]);
+    /* back to the batch each was built with (its buffers' size) */
+    for (int j = 0; s && j < n_nets; ++j) {
+        if (s[j].batch > 0) set_batch_network(nets[j], s[j].batch);
+        free_samples(&s[j]);
+    }
     free(s);
     if (rc != 0) {
         for (int j = 0; j < n_nets; ++j) legr_bench_free(&r[j]);
@@ -166,4 +171,13 @@ void legr_bench_free(legr_bench_result *r)
 {
     free(r->layer_ms);
     memset(r, 0, sizeof(*r));
+}
+
+int legr_bench_median(network *net, const legr_bench_opts *o, double *ms, char *err, size_t errlen)
+{
+    legr_bench_result r;
+    if (legr_bench_forward(&net, 1, o, &r, err, errlen) != 0) return -1;
+    *ms = r.median_ms;
+    legr_bench_free(&r);
+    return 0;
 }

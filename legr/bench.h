@@ -25,11 +25,15 @@ typedef struct {
 /* Defaults above. */
 legr_bench_opts legr_bench_defaults(void);
 
-/* Times each of nets[0..n_nets) (set to batch 1, inference mode, a fixed
- * input), their passes interleaved; r[j] receives net j's figures.  Returns
- * 0, or -1 with err set (out of memory, bad options). */
+/* Times each of nets[0..n_nets) (set to batch 1 for the passes, then back
+ * to their batch; inference mode, a fixed input), their passes interleaved;
+ * r[j] receives net j's figures.  Returns 0, or -1 with err set (out of
+ * memory, bad options). */
 int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
                        legr_bench_result *r, char *err, size_t errlen);
 void legr_bench_free(legr_bench_result *r);
+
+/* One network's median forward ms (legr_bench_forward without the rest). */
+int legr_bench_median(network *net, const legr_bench_opts *o, double *ms, char *err, size_t errlen);
 
 #endif

@@ -370,12 +370,7 @@ static int measure(network *net, const legr_valset *vs, const legr_valset *bnset
     legr_metrics_free(&mt);
     /* ms/image as legr bench measures it: batch 1, one thread, median */
     legr_bench_opts bo = { 10, 2, 1 };
-    legr_bench_result br;
-    int batch = net->batch;
-    if (legr_bench_forward(&net, 1, &bo, &br, err, errlen) != 0) return -1;
-    set_batch_network(net, batch);
-    row->ms = br.median_ms;
-    legr_bench_free(&br);
+    if (legr_bench_median(net, &bo, &row->ms, err, errlen) != 0) return -1;
     row->acc_bn = -1;
     if (bnset && bn > 0) {
         legr_bn_reestimate(net, bnset, bn);
@@ -729,14 +724,11 @@ static void cmd_eval(int argc, char **argv)
     print_metrics("eval", &vs, &mt);
     /* the latency users feel: legr bench's measure, not the eval's mean */
     legr_bench_opts bo = { 10, 2, 1 };
-    legr_bench_result br;
-    int batch = m.net->batch;
-    if (legr_bench_forward(&m.net, 1, &bo, &br, err, sizeof err) != 0) die(err);
-    set_batch_network(m.net, batch);
+    double latency;
+    if (legr_bench_median(m.net, &bo, &latency, err, sizeof err) != 0) die(err);
     printf("FLOPs %.3f Bn, params %.3f M, latency %.2f ms (batch 1, one thread, median of 10 passes; "
-           "the eval's forward: %.2f ms/image)\n", flops / 1e9, params / 1e6, br.median_ms,
+           "the eval's forward: %.2f ms/image)\n", flops / 1e9, params / 1e6, latency,
            1000 * mt.forward_s / vs.n_images);
-    legr_bench_free(&br);
     if (verbose) {
         if (vs.is_detector) {
             char **names = NULL;
@@ -981,18 +973,14 @@ static void need_reachable(legr_model *m, const legr_norms *nr, const legr_fitne
 static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int left, int workers)
 {
     legr_bench_opts o = { 3, 1, 1 };        /* each worker runs one thread */
-    legr_bench_result r;
     char err[ERRLEN];
-    int b = m->net->batch;
-    int rc = legr_bench_forward(&m->net, 1, &o, &r, err, sizeof err);
-    set_batch_network(m->net, b);
-    if (rc != 0) return;
-    double passes, s = legr_fitness_cost(fc, r.median_ms, &passes);
+    double ms;
+    if (legr_bench_median(m->net, &o, &ms, err, sizeof err) != 0) return;
+    double passes, s = legr_fitness_cost(fc, ms, &passes);
     double total = s * left / (workers > 0 ? workers : 1);
     printf("cost projection: about %.0f s per candidate (%.0f image passes at %.1f ms, the original's "
            "forward here), %d candidates on %d worker%s: about %.1f h; the ETA after each batch replaces this\n",
-           s, passes, r.median_ms, left, workers, workers > 1 ? "s" : "", total / 3600);
-    legr_bench_free(&r);
+           s, passes, ms, left, workers, workers > 1 ? "s" : "", total / 3600);
 }
 
 static void cmd_search(int argc, char **argv)
@@ -1344,9 +1332,9 @@ static void cmd_bench(int argc, char **argv)
 {
     if (find_arg(argc, argv, "-h")) { usage_bench(stdout); exit(0); }
     legr_bench_opts o = legr_bench_defaults();
-    o.runs = find_int_arg(argc, argv, "-runs", o.runs);
-    o.warmup = find_int_arg(argc, argv, "-warmup", o.warmup);
-    o.threads = find_int_arg(argc, argv, "-threads", o.threads);
+    o.runs = int_opt(argc, argv, "-runs", o.runs);
+    o.warmup = int_opt(argc, argv, "-warmup", o.warmup);
+    o.threads = int_opt(argc, argv, "-threads", o.threads);
     int layers = find_arg(argc, argv, "-layers");
     if (o.runs < 1 || o.runs > 100000 || o.warmup < 0 || o.warmup > 100000)
         die("-runs must be within 1..100000 and -warmup within 0..100000");

@@ -118,10 +118,8 @@ static int measure(legr_model *m, int threads, int runs, legr_latency *lt, char 
     }
     rmdir(dir);
     legr_bench_result r[N_POINTS];
-    int batch = m->net->batch;
     legr_bench_opts o = { runs, 2, threads };
     if (rc == 0) rc = legr_bench_forward(nets, N_POINTS, &o, r, err, errlen);
-    set_batch_network(m->net, batch);
     if (rc == 0 && latency_alloc(lt, m->net->n) != 0) rc = legr_fail(err, errlen, "out of memory");
     for (int i = 0; rc == 0 && i < m->net->n; ++i) {
         double x[N_POINTS], y[N_POINTS];
