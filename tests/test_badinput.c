@@ -774,6 +774,7 @@ static void test_bad_option_values(void **state)
         {"-tau abc", "-tau"}, {"-evals 1.5", "-evals"}, {"-seed x", "-seed"}, {"-evals 99999999999", "-evals"},
         {"-lr -1", "-lr"}, {"-lr 0", "-lr"}, {"-mutate 0", "-mutate"}, {"-min 1.5", "-min"},
         {"-recover -1", "-recover"}, {"-round 0", "-round"}, {"-batch 5000", "-batch"},
+        {"-budget speed", "-budget"},
     };
     for (size_t i = 0; i < sizeof search_bad / sizeof *search_bad; ++i) {
         char what[64];
@@ -804,6 +805,12 @@ static void test_bad_option_values(void **state)
         REFUSED(what, tu_fmt("legr finetune %s %s %s -out %s %s", DATA, CFG, W, p, ft_bad[i][0]), ft_bad[i][1]);
     }
     REFUSED("init -seed abc", tu_fmt("legr init %s %s -seed abc", CFG, q(outp("w.weights"))), "-seed");
+    /* legr bench writes nothing; its options and cfgs are checked all the same */
+    REFUSED("bench -runs 0", tu_fmt("legr bench %s -runs 0", CFG), "-runs");
+    REFUSED("bench -runs x", tu_fmt("legr bench %s -runs x", CFG), "-runs");
+    REFUSED("bench -threads 0", tu_fmt("legr bench %s -threads 0", CFG), "-threads");
+    REFUSED("bench -warmup -1", tu_fmt("legr bench %s -warmup -1", CFG), "-warmup");
+    REFUSED("bench missing cfg", tu_fmt("legr bench %s /nonexistent/x.cfg", CFG), "/nonexistent/x.cfg");
 }
 
 /* eval -bn with an empty train= list: no "+BN" figures equal to the plain
