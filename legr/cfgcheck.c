@@ -846,3 +846,9 @@ int legr_cfg_load(const char *path, legr_cfg *cfg, char *err, size_t errlen)
     }
     return 0;
 }
+
+void legr_cfg_print_warnings(const legr_cfg *cfg)
+{
+    for (int i = 0; i < cfg->n_warnings; ++i)
+        fprintf(stderr, "legr: warning: %s\n", cfg->warnings[i]);
+}

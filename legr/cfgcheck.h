@@ -32,4 +32,8 @@ int legr_cfg_check(legr_cfg *cfg, legr_cfg_shape *shapes, char *err, size_t errl
 /* legr_cfg_read, then legr_cfg_check: what every command reads a cfg with. */
 int legr_cfg_load(const char *path, legr_cfg *cfg, char *err, size_t errlen);
 
+/* The keys of the cfg that this Darknet ignores: one "legr: warning:" line
+ * each on stderr. */
+void legr_cfg_print_warnings(const legr_cfg *cfg);
+
 #endif

@@ -4,6 +4,7 @@
  * from ap.c, training-mode forwards for the loss and BN re-estimation; image
  * decoding that refuses a file Darknet would replace by a blank image. */
 #include "eval.h"
+#include "datafile.h"
 #include "util.h"
 #ifdef GPU
 #include "blas.h"
@@ -223,14 +224,13 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
                      int max_images, legr_valset *vs, char *err, size_t errlen)
 {
     memset(vs, 0, sizeof(*vs));
-    if (!file_exists(datacfg)) return legr_fail(err, errlen, "%s: cannot open: no such file", datacfg);
-    list *opt = read_data_cfg((char *)datacfg);
-    char *listfile = option_find_str(opt, (char *)list_key, 0);
-    int classes = option_find_int_quiet(opt, "classes", 0);
-    char *labels = option_find_str(opt, "labels", 0);
+    legr_datafile d;
+    if (legr_datafile_read(datacfg, &d, err, errlen) != 0) return -1;
+    const char *listfile = legr_datafile_list(&d, list_key);
+    int classes = d.classes;
     int rc = 0;
     if (!listfile) rc = legr_fail(err, errlen, "%s: no %s= list", datacfg, list_key);
-    else if (!file_exists(listfile)) rc = legr_fail(err, errlen, "%s: %s= list %s does not exist", datacfg, list_key, listfile);
+    else if (!file_exists((char *)listfile)) rc = legr_fail(err, errlen, "%s: %s= list %s does not exist", datacfg, list_key, listfile);
     else if (classes <= 0) rc = legr_fail(err, errlen, "%s: classes= missing or not positive", datacfg);
     else if (legr_network_is_detector(net) ? classes != legr_network_classes(net) : classes > net->outputs)
         rc = legr_fail(err, errlen, "%s: classes=%d, but the network has %d", datacfg, classes,
@@ -238,14 +238,12 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
     char **names = NULL;
     int n_names = 0;
     if (rc == 0 && !legr_network_is_detector(net)) {
-        if (!labels || !(names = legr_read_lines(labels, &n_names)) || n_names < classes)
+        if (!d.labels || !(names = legr_read_lines(d.labels, &n_names)) || n_names < classes)
             rc = legr_fail(err, errlen, "%s: labels= list %s missing or shorter than classes=%d",
-                           datacfg, labels ? labels : "(none)", classes);
+                           datacfg, d.labels ? d.labels : "(none)", classes);
     }
-    if (rc != 0) { legr_free_options(opt); legr_free_strings(names, n_names); return -1; }
-
-    rc = load_list(listfile, classes, names, 1, net, max_images, vs, err, errlen);
-    legr_free_options(opt);
+    if (rc == 0) rc = load_list(listfile, classes, names, 1, net, max_images, vs, err, errlen);
+    legr_datafile_free(&d);
     legr_free_strings(names, n_names);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "finetune.h"
 #include "util.h"
 #include "eval.h"
+#include "datafile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,10 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
                        char *err, size_t errlen)
 {
     memset(ts, 0, sizeof(*ts));
-    struct stat st;
-    if (stat(datacfg, &st) != 0) return legr_fail(err, errlen, "%s: cannot open: no such file", datacfg);
-    list *opt = read_data_cfg((char *)datacfg);
-    char *train = option_find_str(opt, "train", 0);
-    char *labels = option_find_str(opt, "labels", 0);
-    ts->classes = option_find_int_quiet(opt, "classes", 0);
+    legr_datafile d;
+    if (legr_datafile_read(datacfg, &d, err, errlen) != 0) return -1;
+    const char *train = d.train, *labels = d.labels;
+    ts->classes = d.classes;
     int rc = 0;
     ts->is_detector = legr_network_is_detector(net);
     if (!train || !(ts->paths = legr_read_lines(train, &ts->n_paths)) || ts->n_paths == 0)
@@ -45,7 +44,7 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
     /* Darknet's loader trains on a blank image in place of one it cannot
      * decode, without telling: every image is decoded once here instead */
     if (rc == 0) rc = legr_images_check(ts->paths, ts->n_paths, train, err, errlen);
-    legr_free_options(opt);
+    legr_datafile_free(&d);
     if (rc != 0) legr_trainset_free(ts);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* fitness.c: one candidate's fitness (see fitness.h). */
 #include "fitness.h"
+#include "measure.h"
 #include "recover.h"
 #include "surgery.h"
 #include "util.h"
@@ -39,24 +40,25 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     unsigned ft_seed = (unsigned)c->seed + (c->same_data ? 0u : 7919u * (unsigned)index);
     legr_finetune(net, c->train, c->tau, c->lr, ft_seed);
     double t2 = what_time_is_it_now();
-    if (c->bnset && c->bn_batches > 0) legr_bn_reestimate(net, c->bnset, c->bn_batches);
-    double t3 = what_time_is_it_now();
-    int rc = 0;
-    if (c->kind == LEGR_FIT_LOSS) {
-        *fitness = -legr_validation_loss(net, c->val);
-    } else {
-        legr_metrics mt;
-        rc = legr_evaluate(net, c->val, .005f, .5f, &mt, err, errlen);
-        *fitness = c->kind == LEGR_FIT_TOP1 ? mt.top1 : mt.map50;
-        legr_metrics_free(&mt);
+    legr_measure_opts mo = legr_measure_defaults(c->val);
+    mo.metrics = c->kind != LEGR_FIT_LOSS;
+    mo.loss = c->kind == LEGR_FIT_LOSS;
+    mo.bnset = c->bnset;
+    mo.bn_batches = c->bn_batches;
+    legr_measured ms;
+    *fitness = -INFINITY;
+    int rc = legr_measure(net, &mo, &ms, err, errlen);
+    if (rc == 0) {
+        const legr_stage_score *f = legr_measured_final(&ms);
+        *fitness = c->kind == LEGR_FIT_LOSS ? -f->loss : legr_stage_accuracy(f, c->val);
+        legr_measured_free(&ms);
     }
     if (!legr_finite(*fitness)) *fitness = -INFINITY;  /* a diverged candidate never wins */
-    double t4 = what_time_is_it_now();
     legr_free_network(net);
     c->t_prune += t1 - t0;
     c->t_finetune += t2 - t1;
-    c->t_bn += t3 - t2;
-    c->t_eval += t4 - t3;
+    c->t_bn += ms.t_bn;
+    c->t_eval += ms.t_eval;
     return rc;
 }
 

@@ -233,3 +233,19 @@ int legr_latency_get(legr_model *m, int threads, int runs, legr_latency *lt, int
     free(path);
     return rc;
 }
+
+int legr_latency_announce(legr_model *m, legr_latency *lt, char *err, size_t errlen)
+{
+    char dir[512];
+    int cached = 0;
+    legr_latency_cache_dir(dir, sizeof dir);
+    printf("latency model (one thread): ");
+    fflush(stdout);
+    if (legr_latency_get(m, 1, 15, lt, &cached, err, errlen) != 0) {
+        printf("\n");
+        return -1;
+    }
+    printf("%s (%s), %.2f ms predicted for the original\n", cached ? "cached" : "measured now",
+           dir, legr_latency_network(lt, m->net, &m->graph, NULL));
+    return 0;
+}

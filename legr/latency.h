@@ -38,4 +38,9 @@ void legr_latency_free(legr_latency *lt);
  * ~/.cache/darknet-legr (written into buf). */
 void legr_latency_cache_dir(char *buf, size_t len);
 
+/* legr_latency_get at one thread, 15 runs, saying on stdout whether the
+ * model was cached or measured now, and what it predicts for the original
+ * (prune and search -budget latency). */
+int legr_latency_announce(legr_model *m, legr_latency *lt, char *err, size_t errlen);
+
 #endif

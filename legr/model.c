@@ -3,11 +3,14 @@
  * legr computed, the channel graph, and the size-checked weights. */
 #include "model.h"
 #include "cfgcheck.h"
+#include "guard.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 void legr_free_network(network *net)
 {
@@ -117,4 +120,55 @@ void legr_model_free(legr_model *m)
     legr_weights_free(&m->w);
     legr_cfg_free(&m->cfg);
     memset(m, 0, sizeof(*m));
+}
+
+/* BN statistics to an identity: Darknet leaves rolling variances at 0. */
+static void identity_statistics(network *net)
+{
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        int n = l->type == BATCHNORM ? l->c : l->type == CONNECTED ? l->outputs : l->n;
+        if (l->rolling_variance)
+            for (int j = 0; j < n; ++j) l->rolling_variance[j] = 1;
+#ifdef GPU
+        legr_push_layer(l);     /* save_weights pulls the device copies */
+#endif
+    }
+}
+
+int legr_model_write_random(const char *cfg_path, const char *out, int seed, long *floats,
+                            char *err, size_t errlen)
+{
+    legr_inputs in = {{0}, 0};
+    legr_input_add(&in, cfg_path);
+    if (legr_output_check(out, &in, err, errlen) != 0) return -1;
+    legr_cfg cfg;
+    if (legr_cfg_load(cfg_path, &cfg, err, errlen) != 0) return -1;
+    legr_cfg_print_warnings(&cfg);
+    srand(seed);                /* Darknet's initialisers draw from rand() */
+    network *net = legr_parse_network(&cfg, err, errlen);
+    legr_cfg_free(&cfg);
+    if (!net) return -1;
+    int rc = -1;
+    char *tmp = NULL;
+    *floats = legr_network_weight_floats(net, err, errlen);
+    if (*floats < 0) goto done;
+    identity_statistics(net);
+    FILE *fp = legr_open_temp(out, &tmp, err, errlen);    /* checks we can write */
+    if (!fp) goto done;
+    fclose(fp);
+    int muted = legr_mute_fd(2);                          /* "Saving weights to" */
+    save_weights(net, tmp);
+    legr_unmute_fd(2, muted);
+    struct stat st;     /* save_weights checks no write: check the size */
+    if (stat(tmp, &st) != 0 || st.st_size != 20 + 4 * *floats || rename(tmp, out) != 0) {
+        remove(tmp);
+        legr_fail(err, errlen, "%s: write failed", out);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(tmp);
+    legr_free_network(net);
+    return rc;
 }

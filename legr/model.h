@@ -36,4 +36,12 @@ network *legr_load_written_pair(const char *cfg, const char *weights);
  * table is discarded), through an LF copy when the file has CRLF ends. */
 network *legr_parse_network(const legr_cfg *cfg, char *err, size_t errlen);
 
+/* `legr init`: a weights file for cfg with Darknet's own random
+ * initialisation (He-uniform convs, seeded by seed through Darknet's rand())
+ * and BN statistics set to an identity (mean 0, variance 1) so the network
+ * runs sanely; written under a temporary name and renamed.  *floats
+ * receives the number of floats written.  0, or -1 with err. */
+int legr_model_write_random(const char *cfg_path, const char *out, int seed, long *floats,
+                            char *err, size_t errlen);
+
 #endif

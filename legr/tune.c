@@ -4,6 +4,8 @@
 #include "finetune.h"
 #include "distill.h"
 #include "eval.h"
+#include "guard.h"
+#include "labels.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -200,8 +202,55 @@ static int save_outputs(tune_state *s, int it, int iters, int final, char *err, 
     return write_state(s->ostate, it, iters, err, errlen);
 }
 
+/* 1 when the cfg ends in a detection head ([yolo], [region], [detection]);
+ * read with legr's own reader, so no network is built for it; -1 on error. */
+static int cfg_is_detector(const char *path, char *err, size_t errlen)
+{
+    legr_cfg c;
+    if (legr_cfg_read(path, &c, err, errlen) != 0) return -1;
+    int det = 0;
+    for (int i = 0; i < c.n_sec; ++i)
+        det |= !strcmp(c.sec[i].type, "[yolo]") || !strcmp(c.sec[i].type, "[region]") ||
+               !strcmp(c.sec[i].type, "[detection]");
+    legr_cfg_free(&c);
+    return det;
+}
+
+/* Before anything is read: every input a regular file, no output one of
+ * them, and (labelled) every image and label file of train= present, which
+ * Darknet's loader trusts. */
+static int check_io(const legr_tune_opts *o, char *err, size_t errlen)
+{
+    legr_inputs in = {{0}, 0};
+    const char *files[] = { o->cfg, o->weights, o->teacher_cfg, o->teacher_weights, o->images };
+    for (size_t k = 0; k < sizeof files / sizeof *files; ++k)
+        if (legr_input_file(&in, files[k], err, errlen) != 0) return -1;
+    legr_datafile d;
+    if (legr_input_data(&in, o->datacfg, o->nolabels && o->images ? NULL : "train", &d, err, errlen) != 0) {
+        legr_datafile_free(&d);
+        return -1;
+    }
+    int rc = 0;
+    const char *ext[] = { ".cfg", ".weights", ".state" };
+    for (int k = 0; k < 3 && rc == 0; ++k) {
+        char *p = legr_fmt("%s%s", o->out, ext[k]);
+        rc = p ? legr_output_check(p, &in, err, errlen) : legr_fail(err, errlen, "out of memory");
+        free(p);
+    }
+    if (rc == 0 && !o->nolabels && d.classes > 0) {
+        int n, det = cfg_is_detector(o->cfg, err, errlen);
+        char **paths = det < 0 ? NULL : legr_read_lines(d.train, &n);
+        if (det < 0) rc = -1;
+        else if (paths) rc = legr_trainlist_check(d.train, paths, n, d.classes, det, err, errlen);
+        if (paths) legr_free_strings(paths, n);
+    }
+    legr_datafile_free(&d);
+    return rc;
+}
+
 int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
 {
+    if (check_io(o, err, errlen) != 0) return -1;
     tune_state s;
     memset(&s, 0, sizeof s);
     distill_ctx dc;

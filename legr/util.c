@@ -400,3 +400,15 @@ unsigned long long legr_fnv1a(const void *p, size_t n, unsigned long long h)
     for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
     return h;
 }
+
+char *legr_default_prefix(const char *path, const char *ext, const char *suffix)
+{
+    char *copy = legr_strdup(path);
+    if (!copy) return NULL;
+    char *base = basename(copy);
+    size_t n = strlen(base), ne = strlen(ext);
+    if (n > ne && !strcmp(base + n - ne, ext)) base[n - ne] = 0;
+    char *p = legr_fmt("%s%s", base, suffix);
+    free(copy);
+    return p;
+}

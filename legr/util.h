@@ -29,6 +29,10 @@ void *legr_calloc(size_t n, size_t size);
 /* A malloc'd printf; NULL on failure. */
 char *legr_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "<base name of path without ext><suffix>", in the current directory
+ * (malloc'd; NULL on failure): the default output prefix of a command. */
+char *legr_default_prefix(const char *path, const char *ext, const char *suffix);
+
 /* strdup that returns NULL on failure. */
 char *legr_strdup(const char *s);
 

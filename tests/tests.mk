@@ -62,7 +62,7 @@ TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(B
 TEST_BLASLIB := $(if $(filter 1,$(BLAS)),$(if $(filter onednn,$(BLASIMPL)),-ldnnl -lgomp,-lopenblas))
 # Expanded by the shell when linking, after `make` has installed packages and
 # recorded whether Darknet was built with MPI.
-TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) -llapacke -llapack \
+TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) -llapacke -llapack -ljansson \
                 $$(pkg-config --libs opencv4 2>/dev/null) \
                 $$(cat $(DNDIR)/.ldflags-mpi 2>/dev/null) \
                 -lstdc++ -lm -ldl -pthread

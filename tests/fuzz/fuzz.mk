@@ -39,7 +39,7 @@ FUZZ_CFLAGS   := -g -O1 -ffast-math -fsanitize=fuzzer $(SAN_FLAGS) \
                  -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                  -I$(FUZZ_DNDIR)/include -I$(FUZZ_DNDIR)/src -Ilegr -Itests/fuzz \
                  -DFUZZ_NET_DIR='"$(CURDIR)/tests/fuzz/nets"'
-FUZZ_LIBS     := $(FUZZ_DNDIR)/libdarknet.a -llapacke -llapack -lm -pthread
+FUZZ_LIBS     := $(FUZZ_DNDIR)/libdarknet.a -llapacke -llapack -ljansson -lm -pthread
 FUZZ_BINS     := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_ALL))
 FUZZ_COMMON   := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
 # UBSan stops at its first report not in tests/ubsan.supp (halt_on_error;
