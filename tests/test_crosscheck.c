@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <jansson.h>
 
 #include "testutil.h"
 
@@ -97,30 +98,16 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The number after "key": in the object that follows "section": in a JSON
- * text (enough for legr eval's flat output); NAN when absent. */
+/* The number at section.key of a JSON text, parsed by jansson; NAN when
+ * the text is not JSON or the number is absent. */
 static double json_number(const char *json, const char *section, const char *key)
 {
-    char *sq = tu_fmt("\"%s\"", section), *kq = tu_fmt("\"%s\"", key);
-    const char *s = json ? strstr(json, sq) : NULL, *k, *end;
-    double v = NAN;
-    if (s) {
-        end = strchr(s, '}');
-        k = strstr(s, kq);
-        if (k && (!end || k < end)) {
-            char *stop;
-            k += strlen(kq);
-            while (*k == ' ' || *k == '\t' || *k == '\n' || *k == '\r') ++k;
-            if (*k == ':') {
-                ++k;
-                v = strtod(k, &stop);
-                if (stop == k) v = NAN;
-            }
-        }
-    }
-    free(sq);
-    free(kq);
-    return v;
+    json_error_t e;
+    json_t *root = json ? json_loads(json, 0, &e) : NULL;
+    json_t *v = json_object_get(json_object_get(root, section), key);
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(root);
+    return x;
 }
 
 /* The number after "prefix" on the first output line starting with it. */
