@@ -4,6 +4,7 @@
 #include "util.h"
 #include "eval.h"
 #include "datafile.h"
+#include "labels.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +29,9 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
         rc = legr_fail(err, errlen, "%s: classes=%d, but the network has %d", datacfg, ts->classes,
                        legr_network_classes(net));
     else if (ts->is_detector) {
-        /* Darknet's trainer exits (with status 0) on a missing label file */
-        for (int i = 0; i < ts->n_paths && rc == 0; ++i) {
-            char lp[4096];
-            legr_label_path(ts->paths[i], lp, sizeof lp);
-            if (access(lp, R_OK) != 0 || access(ts->paths[i], R_OK) != 0)
-                rc = legr_fail(err, errlen, "%s: %s missing (Darknet's trainer needs every image and label file)",
-                               datacfg, access(ts->paths[i], R_OK) ? ts->paths[i] : lp);
-        }
+        /* Darknet's trainer trusts every image and label file (a missing
+         * label file ends it with status 0): all are checked first */
+        rc = legr_trainlist_check(train, ts->paths, ts->n_paths, ts->classes, 1, err, errlen);
     }
     else if (!ts->is_detector) {
         if (!labels || !(ts->labels = legr_read_lines(labels, &ts->n_labels)) || ts->n_labels < ts->classes)

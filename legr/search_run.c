@@ -4,7 +4,6 @@
 #include "cluster.h"
 #include "cfgcheck.h"
 #include "guard.h"
-#include "labels.h"
 #include "latency.h"
 #include "report.h"
 #include "util.h"
@@ -233,7 +232,8 @@ static void state_free(search_state *s)
     free(s->csv);
 }
 
-/* The data: training list (every image and label checked), validation
+/* The data: training list (every image and label checked by
+ * legr_trainset_load), validation
  * images, and the images for BN re-estimation and reconstruction. */
 static int load_search_data(const legr_search_args *a, search_state *s, const char *datacfg, legr_fitness_ctx *fc,
                      int mpi_rank, char *err, size_t errlen)
@@ -241,9 +241,6 @@ static int load_search_data(const legr_search_args *a, search_state *s, const ch
     char why[512];
     if (legr_trainset_load(datacfg, s->m.net, &s->ts, why, sizeof why) != 0)
         return legr_fail(err, errlen, "%s (pass -data <file.data> with train= and valid= lists)", why);
-    /* Darknet's loader trusts every image and label file: check them first */
-    if (legr_trainlist_check(s->d.train, s->ts.paths, s->ts.n_paths, s->ts.classes, s->ts.is_detector, err, errlen) != 0)
-        return -1;
     if (mpi_rank == 0) printf("decoding validation images of %s...\n", datacfg);
     if (legr_valset_load(datacfg, "valid", s->m.net, a->val_n, &s->vs, why, sizeof why) != 0)
         return legr_fail(err, errlen, "%s (pass -data <file.data> with train= and valid= lists)", why);

@@ -5,7 +5,6 @@
 #include "distill.h"
 #include "eval.h"
 #include "guard.h"
-#include "labels.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -202,23 +201,9 @@ static int save_outputs(tune_state *s, int it, int iters, int final, char *err, 
     return write_state(s->ostate, it, iters, err, errlen);
 }
 
-/* 1 when the cfg ends in a detection head ([yolo], [region], [detection]);
- * read with legr's own reader, so no network is built for it; -1 on error. */
-static int cfg_is_detector(const char *path, char *err, size_t errlen)
-{
-    legr_cfg c;
-    if (legr_cfg_read(path, &c, err, errlen) != 0) return -1;
-    int det = 0;
-    for (int i = 0; i < c.n_sec; ++i)
-        det |= !strcmp(c.sec[i].type, "[yolo]") || !strcmp(c.sec[i].type, "[region]") ||
-               !strcmp(c.sec[i].type, "[detection]");
-    legr_cfg_free(&c);
-    return det;
-}
-
-/* Before anything is read: every input a regular file, no output one of
- * them, and (labelled) every image and label file of train= present, which
- * Darknet's loader trusts. */
+/* Before anything is read: every input a regular file and no output one
+ * of them.  (legr_trainset_load checks every image and label file of
+ * train=, which Darknet's loader trusts.) */
 static int check_io(const legr_tune_opts *o, char *err, size_t errlen)
 {
     legr_inputs in = {{0}, 0};
@@ -236,13 +221,6 @@ static int check_io(const legr_tune_opts *o, char *err, size_t errlen)
         char *p = legr_fmt("%s%s", o->out, ext[k]);
         rc = p ? legr_output_check(p, &in, err, errlen) : legr_fail(err, errlen, "out of memory");
         free(p);
-    }
-    if (rc == 0 && !o->nolabels && d.classes > 0) {
-        int n, det = cfg_is_detector(o->cfg, err, errlen);
-        char **paths = det < 0 ? NULL : legr_read_lines(d.train, &n);
-        if (det < 0) rc = -1;
-        else if (paths) rc = legr_trainlist_check(d.train, paths, n, d.classes, det, err, errlen);
-        if (paths) legr_free_strings(paths, n);
     }
     legr_datafile_free(&d);
     return rc;

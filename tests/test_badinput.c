@@ -47,15 +47,6 @@ static char *g_dir;                 /* everything lives under it */
 static char *g_in, *g_out, *g_bad, *g_res;
 static char *g_cfg, *g_weights, *g_data, *g_train, *g_valid;
 
-static const char *DET_CFG =
-    "[net]\nbatch=2\nsubdivisions=1\nwidth=32\nheight=32\nchannels=3\n"
-    "learning_rate=0.001\nmax_batches=100\npolicy=constant\n\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
-    "[maxpool]\nsize=2\nstride=2\n\n"
-    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
-    "[convolutional]\nfilters=21\nsize=1\nstride=1\npad=1\nactivation=linear\n\n"
-    "[yolo]\nmask=0,1,2\nanchors=4,4, 8,8, 16,16\nclasses=2\nnum=3\njitter=0\n"
-    "ignore_thresh=.7\ntruth_thresh=1\nrandom=0\n";
 
 static const char *GOOD_LABEL = "0 0.5 0.5 0.3 0.3\n1 0.2 0.2 0.1 0.1\n";
 
@@ -345,7 +336,7 @@ static int setup(void **state)
     g_data = in("det.data");
     g_train = in("train.txt");
     g_valid = in("valid.txt");
-    if (tu_write_text(g_cfg, DET_CFG) || tu_random_weights(g_cfg, g_weights, 5)) return -1;
+    if (tu_write_text(g_cfg, TU_TINY_DET_CFG) || tu_random_weights(g_cfg, g_weights, 5)) return -1;
     char *imgdir = in("images"), *labdir = in("labels");
     mkdir(imgdir, 0755);
     mkdir(labdir, 0755);

@@ -19,6 +19,17 @@
 
 #include "forward_dump.h"
 
+const char TU_TINY_DET_CFG[] =
+    "[net]\nbatch=2\nsubdivisions=1\nwidth=32\nheight=32\nchannels=3\n"
+    "learning_rate=0.001\nmax_batches=100\npolicy=constant\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[maxpool]\nsize=2\nstride=2\n\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
+    "[convolutional]\nfilters=21\nsize=1\nstride=1\npad=1\nactivation=linear\n\n"
+    "[yolo]\nmask=0,1,2\nanchors=4,4, 8,8, 16,16\nclasses=2\nnum=3\njitter=0\n"
+    "ignore_thresh=.7\ntruth_thresh=1\nrandom=0\n";
+
+
 /* ------------------------------------------------------------------ strings */
 
 void tu_init(void)

@@ -17,6 +17,10 @@
 #define TU_STOCK_CFG     "/usr/share/darknet/cfg"
 #define TU_COCO_DATA     "/usr/share/darknet/cfg/coco.data"
 #define TU_IMAGENET_DATA "/usr/share/darknet/cfg/imagenet1k.data"
+/* A tiny trainable detector (32x32, three convs, a [yolo] head with 2
+ * classes, batch 2) for command-line tests. */
+extern const char TU_TINY_DET_CFG[];
+
 #define TU_DOG_JPG       "/usr/share/darknet/data/dog.jpg"
 /* Our binary, relative to the repository root (the tests' cwd). */
 #define TU_OUR_DARKNET   "./darknet"
