@@ -1251,7 +1251,7 @@ static void cmd_init(int argc, char **argv)
     legr_cfg cfg;
     if (legr_cfg_load(pos[0], &cfg, err, sizeof err) != 0) die(err);
     print_cfg_warnings(&cfg);
-    srand(seed);
+    srand(seed);        /* for Darknet: make_*_layer draws the weights from rand() */
     network *net = legr_parse_network(&cfg, err, sizeof err);
     if (!net) die(err);
     long floats = legr_network_weight_floats(net, err, sizeof err);
