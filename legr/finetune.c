@@ -3,6 +3,7 @@
 #include "finetune.h"
 #include "util.h"
 #include "eval.h"
+#include "labelpath.h"
 
 #include <stdlib.h>
 #include <string.h>
