@@ -198,6 +198,16 @@ include tests/fuzz/fuzz.mk
 demo: darknet
 	./scripts/demo.sh
 
+# The embedded default's data generator (scripts/make-data.sh makes it):
+# legr/rng.c and legr/labelpath.c compiled in, with Darknet's
+# stb_image_write.h and find_replace (src/utils.c, which needs src/list.c)
+# from the patched tree; zlib reads Fashion-MNIST's .gz files.
+FASHION_GEN_SRC := scripts/fashion-gen.c legr/rng.c legr/labelpath.c $(DNDIR)/src/utils.c $(DNDIR)/src/list.c
+$(BUILD)/fashion-gen: $(FASHION_GEN_SRC) legr/rng.h legr/labelpath.h $(DNDIR)/src/stb_image_write.h
+	$(CC) -O2 -Wall -Ilegr -I$(DNDIR)/include -I$(DNDIR)/src -o $@ $(FASHION_GEN_SRC) -lz -lm -lpthread
+
+$(DNDIR)/src/stb_image_write.h $(DNDIR)/src/utils.c $(DNDIR)/src/list.c: | $(DNDIR)/.patched ;
+
 # each kernel patch against stock's own function (dlopen of its libdarknet.so)
 $(BUILD)/bench-kernels: scripts/bench-kernels.c $(DNLIB)
 	$(TEST_CC) -O2 -Wall $(TEST_INC) $< -o $@ $(TEST_LIBS)

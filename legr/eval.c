@@ -5,6 +5,7 @@
  * decoding that refuses a file Darknet would replace by a blank image. */
 #include "eval.h"
 #include "datafile.h"
+#include "labelpath.h"
 #include "util.h"
 #ifdef GPU
 #include "blas.h"
@@ -14,30 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* Replaces the first `find` in s by `rep` (Darknet's find_replace). */
-static void replace_first(char *s, size_t len, const char *find, const char *rep)
-{
-    char *p = strstr(s, find);
-    if (!p) return;
-    char tail[4096];
-    snprintf(tail, sizeof tail, "%s", p + strlen(find));
-    *p = 0;
-    size_t used = strlen(s);
-    snprintf(s + used, len - used, "%s%s", rep, tail);
-}
-
-void legr_label_path(const char *image_path, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "%s", image_path);
-    replace_first(out, outlen, "images", "labels");
-    replace_first(out, outlen, "JPEGImages", "labels");
-    replace_first(out, outlen, "raw", "labels");
-    replace_first(out, outlen, ".jpg", ".txt");
-    replace_first(out, outlen, ".png", ".txt");
-    replace_first(out, outlen, ".JPG", ".txt");
-    replace_first(out, outlen, ".JPEG", ".txt");
-}
 
 /* 1 when a label coordinate is a finite number in [0, 1] (by the bits:
  * -Ofast compiles isfinite and NaN comparisons away). */

@@ -78,9 +78,6 @@ int legr_network_is_detector(const network *net);
 /* Classes the network's head expects (see eval.c); -1 if heads disagree. */
 int legr_network_classes(const network *net);
 
-/* Darknet's images->labels path rule (as in data.c fill_truth_detection). */
-void legr_label_path(const char *image_path, char *out, size_t outlen);
-
 /* Scores net (batch 1 forward per image) on vs.  Returns 0 or -1. */
 int legr_evaluate(network *net, const legr_valset *vs, float thresh, float iou,
                   legr_metrics *m, char *err, size_t errlen);

@@ -109,7 +109,7 @@ float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr, 
     if (lr > 0) net->learning_rate = lr;
     net->policy = CONSTANT;
     net->burn_in = 0;
-    srand(seed);
+    srand(seed);        /* for Darknet: load_data's augmentation draws from rand() */
     data buffer;
     double sum = 0;
     int muted = legr_mute_stdout();

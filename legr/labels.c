@@ -2,6 +2,7 @@
  * labels.h). */
 #include "labels.h"
 #include "eval.h"
+#include "labelpath.h"
 #include "util.h"
 
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * budget selection, and the ranking file (see rank.h). */
 #include "rank.h"
 #include "flops.h"
+#include "rng.h"
 #include "util.h"
 
 #include <errno.h>
@@ -261,14 +262,12 @@ int legr_norms_random(const legr_graph *g, unsigned long long seed, legr_norms *
     nr->n_groups = g->n_groups;
     nr->norm = legr_calloc(g->n_groups, sizeof(float *));
     if (!nr->norm) return -1;
-    unsigned long long s = seed * 2862933555777941757ull + 3037000493ull;
+    legr_rng r;
+    legr_rng_seed(&r, seed);
     for (int k = 0; k < g->n_groups; ++k) {
         nr->norm[k] = legr_calloc(g->groups[k].n, sizeof(float));
         if (!nr->norm[k]) { legr_norms_free(nr); return -1; }
-        for (int j = 0; j < g->groups[k].n; ++j) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            nr->norm[k][j] = (float)((s >> 11) * (1.0 / 9007199254740992.0));
-        }
+        for (int j = 0; j < g->groups[k].n; ++j) nr->norm[k][j] = legr_rng_float(&r);
     }
     return 0;
 }

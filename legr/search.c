@@ -1,32 +1,12 @@
 /* search.c: LeGR's aging evolution (see search.h) and its checkpoint. */
 #include "search.h"
+#include "rng.h"
 #include "util.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* --- one RNG: splitmix64 ------------------------------------------------ */
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_uniform(uint64_t *s)      /* in (0, 1) */
-{
-    return ((rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double rng_normal(uint64_t *s, double sd)
-{
-    double u = rng_uniform(s), v = rng_uniform(s);
-    return sd * sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
 
 /* A fitness the evolution can rank: finite or -inf (a diverged candidate);
  * NaN and +inf are not (tested on the bits: -Ofast). */
@@ -51,8 +31,8 @@ static void random_candidate(legr_evo *e, legr_affine *a)
 {
     for (int k = 0; k < e->n_groups; ++k) {
         if (e->g->groups[k].fixed) continue;
-        a->alpha[k] = (float)exp(rng_normal(&e->rng, 1));
-        a->kappa[k] = (float)rng_normal(&e->rng, e->std[k]);
+        a->alpha[k] = (float)exp(legr_rng_normal(&e->rng, 1));
+        a->kappa[k] = (float)legr_rng_normal(&e->rng, e->std[k]);
     }
 }
 
@@ -64,8 +44,7 @@ static int tournament(legr_evo *e)
     if (!idx) return 0;
     for (int i = 0; i < n; ++i) idx[i] = i;
     for (int i = 0; i < s; ++i) {          /* partial Fisher-Yates */
-        int j = i + (int)(rng_uniform(&e->rng) * (n - i));
-        if (j >= n) j = n - 1;
+        int j = i + (int)legr_rng_below(&e->rng, (uint32_t)(n - i));
         int t = idx[i]; idx[i] = idx[j]; idx[j] = t;
         if (best < 0 || e->pool_fit[idx[i]] > e->pool_fit[best]) best = idx[i];
     }
@@ -79,19 +58,19 @@ static void mutate(legr_evo *e, legr_affine *a, double step)
     for (int k = 0; k < e->n_groups; ++k) {
         if (e->g->groups[k].fixed) continue;
         if (first < 0) first = k;
-        if (rng_uniform(&e->rng) >= e->o.mutate) continue;
-        a->alpha[k] *= (float)exp(rng_normal(&e->rng, step));
-        a->kappa[k] += (float)rng_normal(&e->rng, e->std[k]);
+        if (legr_rng_double(&e->rng) >= e->o.mutate) continue;
+        a->alpha[k] *= (float)exp(legr_rng_normal(&e->rng, step));
+        a->kappa[k] += (float)legr_rng_normal(&e->rng, e->std[k]);
         changed = 1;
     }
     if (!changed && first >= 0) {          /* at least one group changes */
         int n = 0, pick;
         for (int k = 0; k < e->n_groups; ++k) n += !e->g->groups[k].fixed;
-        pick = (int)(rng_uniform(&e->rng) * n);
+        pick = (int)legr_rng_below(&e->rng, (uint32_t)n);
         for (int k = 0; k < e->n_groups; ++k) {
             if (e->g->groups[k].fixed || pick-- > 0) continue;
-            a->alpha[k] *= (float)exp(rng_normal(&e->rng, step));
-            a->kappa[k] += (float)rng_normal(&e->rng, e->std[k]);
+            a->alpha[k] *= (float)exp(legr_rng_normal(&e->rng, step));
+            a->kappa[k] += (float)legr_rng_normal(&e->rng, e->std[k]);
             break;
         }
     }
@@ -106,7 +85,7 @@ int legr_evo_init(legr_evo *e, const legr_graph *g, const legr_norms *nr,
     if (e->o.sample < 1) e->o.sample = 1;
     e->g = g;
     e->n_groups = g->n_groups;
-    e->rng = o->seed;
+    legr_rng_seed(&e->rng, o->seed);
     e->std = legr_calloc(g->n_groups, sizeof(float));
     e->pool = legr_calloc(e->o.pool, sizeof(legr_affine));
     e->pool_fit = legr_calloc(e->o.pool, sizeof(double));
@@ -220,7 +199,7 @@ int legr_evo_save(const legr_evo *e, const char *path, const char *settings,
     FILE *fp = legr_open_temp(path, &tmp, err, errlen);
     if (!fp) return -1;
     fprintf(fp, "legr-checkpoint v1\n%s\n", settings);
-    fprintf(fp, "rng %llu\ndone %d\nbest %d %.17g", (unsigned long long)e->rng, e->done,
+    fprintf(fp, "rng %llu\ndone %d\nbest %d %.17g", (unsigned long long)e->rng.s, e->done,
             e->best_index, e->best_fit);
     if (e->best_index >= 0) write_affine(fp, e, &e->best);
     else fprintf(fp, "\n");
@@ -321,7 +300,7 @@ int legr_evo_load(legr_evo *e, const char *path, const char *settings,
         rc = legr_fail(err, errlen, "%s: damaged checkpoint (text after the pool)", path);
     fclose(fp);
     if (rc == 0) {
-        e->rng = rng;
+        e->rng.s = rng;
         e->done = done;
         e->best_index = best;
         e->best_fit = best >= 0 ? best_fit : -INFINITY;

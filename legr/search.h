@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include "graph.h"
 #include "rank.h"
+#include "rng.h"
 
 typedef struct {
     int evals;              /* total candidates, initial pool included */
@@ -52,7 +53,7 @@ struct legr_evo {
     int n_groups;
     const legr_graph *g;
     float *std;             /* per group */
-    uint64_t rng;
+    legr_rng rng;           /* the evolution's one stream (checkpointed) */
     int done;               /* candidates evaluated so far */
     int n_pool;             /* members now in the pool, oldest first */
     legr_affine *pool;

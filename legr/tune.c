@@ -5,6 +5,7 @@
 #include "distill.h"
 #include "eval.h"
 #include "guard.h"
+#include "rng.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -41,18 +42,18 @@ static int distill_hook(network *net, void *vctx)
     return c->diverged;
 }
 
-/* One iteration of unlabelled images: random images of vs, each flipped
- * left-right at random, and empty truth. */
-static data unlabelled_batch(const network *net, const legr_valset *vs)
+/* One iteration of unlabelled images: random images of vs (drawn from r),
+ * each flipped left-right at random, and empty truth. */
+static data unlabelled_batch(const network *net, const legr_valset *vs, legr_rng *r)
 {
     int rows = net->batch * net->subdivisions, w = vs->w, h = vs->h, ch = vs->c;
     data d = {0};
     d.X = make_matrix(rows, w * h * ch);
     d.y = make_matrix(rows, net->truths > 0 ? net->truths : 1);
-    for (int r = 0; r < rows; ++r) {
-        const float *src = vs->pixels[rand() % vs->n_images];
-        float *dst = d.X.vals[r];
-        if (rand() & 1) {
+    for (int row = 0; row < rows; ++row) {
+        const float *src = vs->pixels[legr_rng_below(r, (uint32_t)vs->n_images)];
+        float *dst = d.X.vals[row];
+        if (legr_rng_below(r, 2)) {
             for (int p = 0; p < ch * h; ++p)
                 for (int x = 0; x < w; ++x) dst[p * w + x] = src[p * w + w - 1 - x];
         } else {
@@ -260,9 +261,14 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     double t0 = what_time_is_it_now(), last = 0;
     int rc = 0;
     for (int it = start; it < o->iters && rc == 0; ++it) {
-        srand(o->seed + 7919u * (unsigned)it);      /* resumable: the data depend on it alone */
+        /* resumable: an iteration's data depend on its number alone.  srand
+         * for Darknet's draws (load_data's augmentation, dropout), r for legr's */
+        unsigned it_seed = o->seed + 7919u * (unsigned)it;
+        srand(it_seed);
+        legr_rng r;
+        legr_rng_seed(&r, it_seed);
         data d;
-        if (o->nolabels) d = unlabelled_batch(net, &s.images);
+        if (o->nolabels) d = unlabelled_batch(net, &s.images, &r);
         else legr_trainset_next(net, &s.ts, &d);
         net->learning_rate = it >= decay_at ? lr0 / 10 : lr0;
         dc.loss = 0;

@@ -26,11 +26,18 @@
  * Train sets come from the 60k training images; val and test sets from the
  * first and second halves of the 10k test images, so they are disjoint.
  *
- * Every canvas / image is generated from its own PRNG stream (splitmix64
- * seeded from seed, set and index), so the output does not depend on the
- * number of worker threads.
+ * Every canvas / image is generated from its own PRNG stream (legr/rng.c's
+ * splitmix64, seeded from seed, set and index), so the output does not
+ * depend on the number of worker threads.  The embedded models were trained
+ * on these pixels: the streams, and every draw made from them, must not
+ * change.
  *
- * Build: gcc -O2 -o fashion-gen fashion-gen.c -lz -lm -lpthread
+ * PNGs are written by Darknet's stb_image_write.h (deflated by zlib); the
+ * label path rule is legr/labelpath.c's (by Darknet's find_replace).  Built
+ * by the top-level Makefile (make build/fashion-gen, which
+ * scripts/make-data.sh runs) with legr/rng.c, legr/labelpath.c and Darknet's
+ * src/utils.c and src/list.c from the patched tree; zlib reads the .gz files
+ * and deflates the PNGs.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -46,6 +53,26 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "labelpath.h"
+#include "rng.h"
+
+/* stb_image_write's PNGs deflated by zlib (its documented hook): about twice
+ * as fast as its own compressor on the noisy canvases, and smaller */
+static unsigned char *zlib_deflate(unsigned char *data, int len, int *out_len, int level)
+{
+    uLongf n = compressBound((uLong)len);
+    unsigned char *z = malloc(n);
+    if (!z || compress2(z, &n, data, (uLong)len, level) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    *out_len = (int)n;
+    return z;
+}
+#define STBIW_ZLIB_COMPRESS zlib_deflate
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "stb_image_write.h"
 
 #define NCLASS 10
 #define CANVAS 160
@@ -137,37 +164,21 @@ static void close_out(FILE *f, const char *path)
 }
 
 /* ------------------------------------------------------------------ */
-/* PRNG: splitmix64, one independent stream per generated item         */
+/* PRNG: one independent stream of legr/rng.c per generated item        */
 
-typedef struct { uint64_t s; } rng_t;
-
-static uint64_t rng_next(rng_t *r)
+static legr_rng rng_stream(uint64_t seed, uint64_t set, uint64_t index)
 {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static rng_t rng_stream(uint64_t seed, uint64_t set, uint64_t index)
-{
-    rng_t r = { seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL };
-    r.s ^= rng_next(&r) + set * 0xA0761D6478BD642FULL;
-    r.s ^= rng_next(&r) + index * 0xE7037ED1A0B428DBULL;
-    rng_next(&r);
+    legr_rng r;
+    legr_rng_seed(&r, seed * 0xD1342543DE82EF95ULL + 0x2545F4914F6CDD1DULL);
+    uint64_t z = legr_rng_next(&r);
+    r.s ^= z + set * 0xA0761D6478BD642FULL;
+    z = legr_rng_next(&r);
+    r.s ^= z + index * 0xE7037ED1A0B428DBULL;
+    legr_rng_next(&r);
     return r;
 }
 
-/* uniform in [0,1) with 53 bits */
-static double rng_u01(rng_t *r) { return (rng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
-
-static double rng_uniform(rng_t *r, double lo, double hi) { return lo + (hi - lo) * rng_u01(r); }
-
-/* uniform integer in [0,n), n > 0 (Lemire's multiply-shift, bias < 2^-32) */
-static uint32_t rng_below(rng_t *r, uint32_t n)
-{
-    return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
+static double rng_uniform(legr_rng *r, double lo, double hi) { return lo + (hi - lo) * legr_rng_double(r); }
 
 /* ------------------------------------------------------------------ */
 /* gzipped IDX files                                                   */
@@ -237,114 +248,15 @@ static idxset load_idx(const char *dir, const char *prefix)
 }
 
 /* ------------------------------------------------------------------ */
-/* PNG writer (8-bit grey or RGB, zlib for deflate and CRC)            */
+/* PNG writer: Darknet's stb_image_write (8-bit grey or RGB)             */
 
-static void put32(unsigned char *p, uint32_t v)
+static void write_png(const char *path, const unsigned char *px, int w, int h, int ch)
 {
-    p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
-}
-
-static void png_chunk(FILE *f, const char *type, const unsigned char *data, uint32_t len)
-{
-    unsigned char hdr[8];
-    put32(hdr, len);
-    memcpy(hdr + 4, type, 4);
-    uLong crc = crc32(0L, (const Bytef *)type, 4);
-    if (len) crc = crc32(crc, data, len);
-    unsigned char tail[4];
-    put32(tail, (uint32_t)crc);
-    fwrite(hdr, 1, 8, f);
-    if (len) fwrite(data, 1, len, f);
-    fwrite(tail, 1, 4, f);
-}
-
-static int paeth(int a, int b, int c)
-{
-    int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    if (pa <= pb && pa <= pc) return a;
-    return pb <= pc ? b : c;
-}
-
-/* Each row gets the filter with the smallest sum of |signed residuals|. */
-static void write_png(const char *path, const unsigned char *px, int w, int h, int ch, int level)
-{
-    size_t stride = (size_t)w * ch, rawlen = (size_t)h * (stride + 1);
-    unsigned char *raw = xmalloc(rawlen);
-    unsigned char *cand = xmalloc(5 * stride);
-    unsigned char *zero = calloc(stride, 1);
-    if (!zero) die("out of memory");
-    for (int y = 0; y < h; y++) {
-        const unsigned char *row = px + y * stride;
-        const unsigned char *up = y ? row - stride : zero;
-        unsigned char *o0 = cand, *o1 = cand + stride, *o2 = cand + 2 * stride;
-        unsigned char *o3 = cand + 3 * stride, *o4 = cand + 4 * stride;
-        long sum[5] = {0, 0, 0, 0, 0};
-#define RESID(k, o, pred) do { unsigned char v_ = (unsigned char)(row[i] - (pred)); \
-            (o)[i] = v_; sum[k] += v_ < 128 ? v_ : 256 - v_; } while (0)
-        for (size_t i = 0; i < stride; i++) {
-            int a = i >= (size_t)ch ? row[i - ch] : 0;
-            int b = up[i];
-            int c = i >= (size_t)ch ? up[i - ch] : 0;
-            RESID(0, o0, 0);
-            RESID(1, o1, a);
-            RESID(2, o2, b);
-            RESID(3, o3, (a + b) >> 1);
-            RESID(4, o4, paeth(a, b, c));
-        }
-#undef RESID
-        if (y == 0) sum[2] = sum[3] = sum[4] = LONG_MAX; /* plain filters suffice */
-        int best = 0;
-        for (int ft = 1; ft < 5; ft++)
-            if (sum[ft] < sum[best]) best = ft;
-        raw[y * (stride + 1)] = (unsigned char)best;
-        memcpy(raw + y * (stride + 1) + 1, cand + best * stride, stride);
-    }
-    free(zero);
-    uLongf zlen = compressBound(rawlen);
-    unsigned char *z = xmalloc(zlen);
-    if (compress2(z, &zlen, raw, rawlen, level) != Z_OK) die("zlib compress failed for %s", path);
-
-    FILE *f = open_out(path);
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    fwrite(sig, 1, 8, f);
-    unsigned char ihdr[13];
-    put32(ihdr, (uint32_t)w);
-    put32(ihdr + 4, (uint32_t)h);
-    ihdr[8] = 8;                   /* bit depth */
-    ihdr[9] = ch == 3 ? 2 : 0;     /* colour type: RGB or grey */
-    ihdr[10] = ihdr[11] = ihdr[12] = 0;
-    png_chunk(f, "IHDR", ihdr, 13);
-    png_chunk(f, "IDAT", z, (uint32_t)zlen);
-    png_chunk(f, "IEND", NULL, 0);
-    close_out(f, path);
-    free(z);
-    free(cand);
-    free(raw);
+    if (!stbi_write_png(path, w, h, ch, px, w * ch)) die("cannot write %s: %s", path, strerror(errno));
 }
 
 /* ------------------------------------------------------------------ */
 /* Darknet path rules                                                  */
-
-/* Darknet's find_replace(): replace the first occurrence only. */
-static void dn_find_replace(const char *str, const char *orig, const char *rep, char *out, size_t outsz)
-{
-    const char *p = strstr(str, orig);
-    if (!p) { snprintf(out, outsz, "%s", str); return; }
-    snprintf(out, outsz, "%.*s%s%s", (int)(p - str), str, rep, p + strlen(orig));
-}
-
-/* The label path Darknet's fill_truth_detection() derives from an image path. */
-static void dn_label_path(const char *img, char *out, size_t outsz)
-{
-    char a[PATH_MAX], b[PATH_MAX];
-    dn_find_replace(img, "images", "labels", a, sizeof a);
-    dn_find_replace(a, "JPEGImages", "labels", b, sizeof b);
-    dn_find_replace(b, "raw", "labels", a, sizeof a);
-    dn_find_replace(a, ".jpg", ".txt", b, sizeof b);
-    dn_find_replace(b, ".png", ".txt", a, sizeof a);
-    dn_find_replace(a, ".JPG", ".txt", b, sizeof b);
-    dn_find_replace(b, ".JPEG", ".txt", out, outsz);
-}
 
 /* Exactly one token must occur in a classifier path: its own. */
 static void check_cls_path(const char *path, int cls)
@@ -391,7 +303,7 @@ static unsigned char clamp8(double v) { return v <= 0 ? 0 : v >= 255 ? 255 : (un
 #define CROP_THRESH 10  /* a pixel belongs to the garment above this value */
 
 /* Renders one canvas into rgb[CANVAS*CANVAS*3]; returns the number of boxes. */
-static int make_canvas(const idxset *src, int lo, int hi, rng_t *r, unsigned char *rgb, gbox *boxes)
+static int make_canvas(const idxset *src, int lo, int hi, legr_rng *r, unsigned char *rgb, gbox *boxes)
 {
     /* background: base colour, soft linear gradient, low-amplitude noise */
     double base[3], grad[3];
@@ -406,15 +318,15 @@ static int make_canvas(const idxset *src, int lo, int hi, rng_t *r, unsigned cha
     for (int y = 0; y < CANVAS; y++) {
         for (int x = 0; x < CANVAS; x++) {
             double t = ((x - half) * gx + (y - half) * gy) / half; /* -1.4..1.4 */
-            double n = namp * (rng_u01(r) + rng_u01(r) - 1.0);     /* triangular */
+            double n = namp * (legr_rng_double(r) + legr_rng_double(r) - 1.0);     /* triangular */
             unsigned char *p = rgb + 3 * (y * CANVAS + x);
             for (int c = 0; c < 3; c++) p[c] = clamp8(base[c] + grad[c] * t + n);
         }
     }
 
-    int want = 1 + (int)rng_below(r, MAX_GARMENTS), nb = 0;
+    int want = 1 + (int)legr_rng_below(r, MAX_GARMENTS), nb = 0;
     for (int g = 0; g < want; g++) {
-        int k = lo + (int)rng_below(r, (uint32_t)(hi - lo));
+        int k = lo + (int)legr_rng_below(r, (uint32_t)(hi - lo));
         const unsigned char *im = src->px + (size_t)k * 784;
         int cls = src->lab[k];
 
@@ -442,8 +354,8 @@ static int make_canvas(const idxset *src, int lo, int hi, rng_t *r, unsigned cha
         /* placement with limited overlap */
         int placed = 0;
         for (int tries = 0; tries < 40 && !placed; tries++) {
-            b.x = (int)rng_below(r, (uint32_t)(CANVAS - b.w + 1));
-            b.y = (int)rng_below(r, (uint32_t)(CANVAS - b.h + 1));
+            b.x = (int)legr_rng_below(r, (uint32_t)(CANVAS - b.w + 1));
+            b.y = (int)legr_rng_below(r, (uint32_t)(CANVAS - b.h + 1));
             placed = 1;
             for (int j = 0; j < nb; j++)
                 if (!overlap_ok(&b, &boxes[j])) { placed = 0; break; }
@@ -508,7 +420,6 @@ typedef struct {
     const char *imgdir;  /* absolute */
     const char *lbldir;  /* detection only */
     uint64_t seed;
-    int level;
     int nthreads;
     int *counts;         /* boxes per canvas */
 } job_t;
@@ -532,11 +443,11 @@ static void *worker(void *arg)
     for (int i = w->t; i < j->n; i += j->nthreads) {
         item_path(j, i, path, sizeof path);
         if (j->det) {
-            rng_t r = rng_stream(j->seed, (uint64_t)j->set, (uint64_t)i);
+            legr_rng r = rng_stream(j->seed, (uint64_t)j->set, (uint64_t)i);
             gbox boxes[MAX_GARMENTS];
             int nb = make_canvas(j->src, j->lo, j->hi, &r, rgb, boxes);
             j->counts[i] = nb;
-            write_png(path, rgb, CANVAS, CANVAS, 3, j->level);
+            write_png(path, rgb, CANVAS, CANVAS, 3);
             pathf(lpath, sizeof lpath, "%s/%06d.txt", j->lbldir, i);
             FILE *f = open_out(lpath);
             for (int b = 0; b < nb; b++)
@@ -550,7 +461,7 @@ static void *worker(void *arg)
             int pad = (CLS_SIZE - 28) / 2;
             memset(g, 0, sizeof g);
             for (int y = 0; y < 28; y++) memcpy(g + (y + pad) * CLS_SIZE + pad, im + y * 28, 28);
-            write_png(path, g, CLS_SIZE, CLS_SIZE, 1, j->level);
+            write_png(path, g, CLS_SIZE, CLS_SIZE, 1);
         }
     }
     free(rgb);
@@ -589,9 +500,9 @@ static int *choose(uint64_t seed, int set, int lo, int hi, int n)
     int m = hi - lo;
     int *all = xmalloc(sizeof(int) * (size_t)m);
     for (int i = 0; i < m; i++) all[i] = lo + i;
-    rng_t r = rng_stream(seed, (uint64_t)set, 0xFFFFFFFFu);
+    legr_rng r = rng_stream(seed, (uint64_t)set, 0xFFFFFFFFu);
     for (int i = 0; i < n; i++) {
-        int k = i + (int)rng_below(&r, (uint32_t)(m - i));
+        int k = i + (int)legr_rng_below(&r, (uint32_t)(m - i));
         int t = all[i]; all[i] = all[k]; all[k] = t;
     }
     qsort(all, (size_t)n, sizeof(int), cmp_int);
@@ -663,6 +574,7 @@ int main(int argc, char **argv)
         else outdir = a;
     }
     check_tokens();
+    stbi_write_png_compression_level = level;
 
     char root[PATH_MAX], bdir[PATH_MAX];
     make_dirs(outdir);
@@ -704,14 +616,14 @@ int main(int argc, char **argv)
             pathf(p, sizeof p, "%s/%06d.png", imgdir, 0);
             pathf(q, sizeof q, "%s/%06d.txt", lbldir, 0);
             char derived[PATH_MAX];
-            dn_label_path(p, derived, sizeof derived);
+            legr_label_path(p, derived, sizeof derived);
             if (strcmp(derived, q))
                 die("Darknet would look for the labels of %s in %s, not %s: choose an output "
                     "directory whose path contains no \"images\", \"raw\", \".png\" or \".jpg\"", p, derived, q);
             job_t j = {0};
             j.src = pool[s]; j.lo = lo[s]; j.hi = hi[s]; j.n = det_n[s];
             j.set = SET_DET_TRAIN + s; j.det = 1;
-            j.imgdir = imgdir; j.lbldir = lbldir; j.seed = seed; j.level = level;
+            j.imgdir = imgdir; j.lbldir = lbldir; j.seed = seed;
             j.nthreads = nthreads;
             j.counts = xmalloc(sizeof(int) * (size_t)(j.n ? j.n : 1));
             run_job(&j);
@@ -748,7 +660,7 @@ int main(int argc, char **argv)
             job_t j = {0};
             j.src = pool[s]; j.lo = lo[s]; j.hi = hi[s]; j.n = cls_n[s];
             j.set = SET_CLS_TRAIN + s; j.det = 0;
-            j.imgdir = imgdir; j.seed = seed; j.level = level; j.nthreads = nthreads;
+            j.imgdir = imgdir; j.seed = seed; j.nthreads = nthreads;
             int *pick = choose(seed, j.set, lo[s], hi[s], j.n);
             j.pick = pick;
             int per[NCLASS] = {0};

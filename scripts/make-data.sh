@@ -4,9 +4,10 @@
 #   data/fashion-det/  160x160 detection canvases, YOLO labels, fashion-det.data
 #   data/fashion-cls/  32x32 classification images, fashion-cls.data
 #
-# Compiles scripts/fashion-gen.c into build/fashion-gen when needed (needs gcc
-# and zlib1g-dev), and skips the generation when data/.stamp already records
-# the same seed, sizes, generator source and output path.
+# Has `make build/fashion-gen` compile scripts/fashion-gen.c (with legr/rng.c,
+# legr/labelpath.c and files of the patched Darknet tree; needs gcc and
+# zlib1g-dev) when needed, and skips the generation when data/.stamp already
+# records the same seed, sizes, generator sources and output path.
 #
 # Environment (defaults in brackets):
 #   FASHION_SEED [1]  DET_TRAIN [24000] DET_VAL [500] DET_TEST [500]
@@ -30,20 +31,16 @@ if [ ! -f "$src/train-images-idx3-ubyte.gz" ]; then
     exit 1
 fi
 
-if [ ! -x "$gen" ] || [ scripts/fashion-gen.c -nt "$gen" ]; then
-    if ! printf '#include <zlib.h>\n' | ${CC:-gcc} -E -x c - >/dev/null 2>&1; then
-        echo "make-data: zlib.h not found (install zlib1g-dev)" >&2
-        exit 1
-    fi
-    mkdir -p build
-    echo "make-data: compiling $gen"
-    ${CC:-gcc} -O2 -Wall -o "$gen" scripts/fashion-gen.c -lz -lm -lpthread
+if ! printf '#include <zlib.h>\n' | ${CC:-cc} -E -x c - >/dev/null 2>&1; then
+    echo "make-data: zlib.h not found (install zlib1g-dev)" >&2
+    exit 1
 fi
+${MAKE:-make} -s --no-print-directory "$gen"
 
 mkdir -p "$data" "$backup"
 abs_data=$(cd "$data" && pwd)
 abs_backup=$(cd "$backup" && pwd)
-stamp="seed=$seed det=$det cls=$cls src=$src out=$abs_data backup=$abs_backup gen=$(cksum < scripts/fashion-gen.c)"
+stamp="seed=$seed det=$det cls=$cls src=$src out=$abs_data backup=$abs_backup gen=$(cat scripts/fashion-gen.c legr/rng.c legr/rng.h legr/labelpath.c | cksum)"
 if [ "${FORCE:-0}" != 1 ] && [ -f "$data/.stamp" ] && [ "$(cat "$data/.stamp")" = "$stamp" ] &&
    [ -f "$data/fashion-det/fashion-det.data" ] && [ -f "$data/fashion-cls/fashion-cls.data" ]; then
     echo "make-data: $data/ is up to date (seed $seed)"
