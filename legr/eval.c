@@ -5,6 +5,7 @@
  * decoding that refuses a file Darknet would replace by a blank image. */
 #include "eval.h"
 #include "util.h"
+#include "compat.h"
 #ifdef GPU
 #include "blas.h"
 #endif

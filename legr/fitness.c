@@ -3,6 +3,7 @@
 #include "recover.h"
 #include "surgery.h"
 #include "util.h"
+#include "compat.h"
 #include "gemm.h"
 
 #include <errno.h>
