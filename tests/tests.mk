@@ -115,12 +115,14 @@ test-prereqs: $(TEST_PREREQS)
 
 # test_plugin: PLUGIN_TESTS, each "program" or "program:cmocka-filter", run by
 # tests/test_plugin.sh against the plugin-only tree.  The sub-make runs every
-# time (FORCE) and does nothing when the tree and programs are up to date.
+# time (FORCE) and does nothing when the tree and programs are up to date;
+# after ./darknet's tree (order-only), so that under make -j the two builds do
+# not share the 2 cores or the fetch into build/src.
 # Chosen for what they cover in about a minute of stock's slow GEMM: the
 # command line and its bad inputs (cli, all); FLOPs of three stock cfgs
 # (flops); pruning, with the masked forward and stock Darknet loading every
 # pair, on a detector of each kind and the classifiers (prune, less yolov3-tiny
-# and yolov3-160, 40 s of the 70 there); undecodable images refused by every
+# and yolov3-160: 40 of its 70 CPU seconds here); undecodable images refused by every
 # command through compat.c's try_load_image, good ones still run, and that
 # loader against Darknet's own (badimage; its other in-process tests are of
 # the hardening patches, absent here).
@@ -129,7 +131,7 @@ PLUGIN_TESTS := cli flops:test_flops_*tiny prune:test_* prune:prune_yolov2_tiny 
                 badimage:test_legr_commands_refuse badimage:test_good_images_still_run \
                 badimage:test_compat_loader
 PLUGIN_PROGS := $(sort $(foreach t,$(PLUGIN_TESTS),$(firstword $(subst :, ,$(t)))))
-$(TEST_BUILD)/test_plugin: tests/test_plugin.sh FORCE | $(TEST_BUILD)
+$(TEST_BUILD)/test_plugin: tests/test_plugin.sh FORCE | $(TEST_BUILD) $(TEST_DARKNET)
 	+@$(MAKE) --no-print-directory PATCH_GROUPS=plugin TESTS="$(PLUGIN_PROGS)" test-prereqs
 	@printf '#!/bin/sh\nexec sh tests/test_plugin.sh %s %s "%s"\n' \
 	    $(BUILD)/darknet-plugin$(if $(filter 1,$(SANITIZE)),-asan) \
