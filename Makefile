@@ -4,6 +4,9 @@
 #                   (Debian's `darknet` source package), patch it, build ./darknet
 #   make GPU=1 CUDNN=1 [ARCH=...]   the same with CUDA/cuDNN, in build/darknet-gpu
 #   make gpu-check  compile build/darknet-gpu/darknet only (./darknet untouched)
+#   make PATCH_GROUPS=plugin   Darknet patched with only those groups of
+#                   patches/series, in a tree of its own (build/darknet-plugin;
+#                   ./darknet untouched unless the goal is `darknet`)
 #   make test       build and run the cmocka test suite
 #   make test SANITIZE=1   the same suite under AddressSanitizer + UBSan, in
 #                   build/darknet-asan and build/tests-asan (./darknet is then
@@ -21,13 +24,22 @@
 # the binary asked for last.  A tree records the flags it was built with
 # (.config) and is cleaned when they change.  SANITIZE=1 builds a third tree,
 # build/darknet-asan, and SANITIZE=fuzz (used by `make fuzz`) a fourth,
-# build/darknet-fuzz, compiled by clang for libFuzzer.
+# build/darknet-fuzz, compiled by clang for libFuzzer.  PATCH_GROUPS="plugin
+# ..." applies only the patches of those groups ("# <group>:" lines of
+# patches/series) in build/darknet-<group>+<group>...  Darknet's source is
+# fetched once, into build/src, and copied into each tree before patching.
 
 DARKNET_VERSION := 0.0.0+git20180914.61c9d02e
 DARKNET_DEB     := darknet=$(DARKNET_VERSION)-2
 BUILD           := build
 SANITIZE        ?= 0
-DNDIR           := $(BUILD)/darknet$(if $(filter 1,$(GPU)),-gpu)$(if $(filter 1,$(SANITIZE)),-asan)$(if $(filter fuzz,$(SANITIZE)),-fuzz)
+# PATCH_GROUPS="plugin cpu-speed": only those groups of patches/series (not
+# PATCHES, which is the list of patch files); empty: the whole series
+PATCH_GROUPS    ?=
+empty           :=
+space           := $(empty) $(empty)
+GROUPS_TAG      := $(subst $(space),+,$(strip $(PATCH_GROUPS)))
+DNDIR           := $(BUILD)/darknet$(if $(GROUPS_TAG),-$(GROUPS_TAG))$(if $(filter 1,$(GPU)),-gpu)$(if $(filter 1,$(SANITIZE)),-asan)$(if $(filter fuzz,$(SANITIZE)),-fuzz)
 DARKNET_SRC     ?=
 OPENCV          ?= 1
 BLAS            ?= 1
@@ -61,6 +73,12 @@ SAN_CC          := clang
 SAN_FLAGS       := -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer
 SAN_OPTS        := -O1 -g -ffast-math -fno-associative-math $(SAN_FLAGS)
 FUZZ_OPTS       := -O1 -g -ffast-math -fsanitize=fuzzer-no-link $(SAN_FLAGS)
+# without the cpu-speed group Darknet's Makefile knows no BLAS
+ifneq ($(GROUPS_TAG),)
+ifeq ($(filter cpu-speed,$(PATCH_GROUPS)),)
+override BLAS   := 0
+endif
+endif
 ifeq ($(SANITIZE),fuzz)
 override OPENCV := 0
 override BLAS   := 0
@@ -69,8 +87,14 @@ endif
 
 LEGR_SRC  := $(wildcard legr/*.c)
 LEGR_HDR  := $(wildcard legr/*.h)
-# patches/series: the patches in order, grouped under "# <group>:" comment lines
-PATCHES   := $(addprefix patches/,$(shell sed -e '/^\#/d' -e '/^[[:space:]]*$$/d' patches/series))
+# patches/series: the patches in order, grouped under "# <group>:" comment
+# lines; PATCHES: those of PATCH_GROUPS (all when it is empty)
+SERIES_GROUPS := $(shell sed -n 's/^\#[[:space:]]*\([A-Za-z0-9_-]*\):.*/\1/p' patches/series)
+$(foreach g,$(PATCH_GROUPS),$(if $(filter $(g),$(SERIES_GROUPS)),,$(error PATCH_GROUPS: no group "$(g)" in patches/series (it has: $(SERIES_GROUPS)))))
+$(if $(GROUPS_TAG),$(if $(filter plugin,$(PATCH_GROUPS)),,$(error PATCH_GROUPS="$(PATCH_GROUPS)" lacks plugin, the patches that build legr into Darknet)))
+PATCHES   := $(addprefix patches/,$(shell awk -v want=' $(strip $(PATCH_GROUPS)) ' \
+               '/^\#/ { if (match($$0, /^\#[[:space:]]*[A-Za-z0-9_-]+:/)) { g = substr($$0, 2, RLENGTH - 2); gsub(/[[:space:]]/, "", g) } next } \
+                NF && (want == "  " || index(want, " " g " ")) { print $$1 }' patches/series))
 DNLIB     := $(DNDIR)/libdarknet.a
 
 DN_ARCH   := $(if $(filter 1,$(GPU)),$(or $(ARCH),$(DEFAULT_ARCH)))
@@ -81,9 +105,14 @@ DN_CONFIG := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN
 DN_FLAGS  := OPENCV=$(OPENCV) BLAS=$(BLAS) BLASIMPL=$(BLASIMPL) GPU=$(GPU) CUDNN=$(CUDNN) \
              LEGRDIR=$(CURDIR)/legr $(if $(DN_ARCH),ARCH="$(DN_ARCH)") $(DN_SAN)
 
-.PHONY: all deps help test demo clean distclean bench gpu-check fuzz fuzz-build FORCE
+.PHONY: all deps help test demo clean distclean bench gpu-check fuzz fuzz-build groups-tree FORCE
 
-all: darknet
+# with PATCH_GROUPS, the tree only: ./darknet stays the whole series' binary
+# unless `darknet` is the goal
+all: $(if $(GROUPS_TAG),groups-tree,darknet)
+
+groups-tree: $(DNDIR)/darknet
+	@echo "$(DNDIR)/darknet: Darknet with the patch groups $(PATCH_GROUPS) only (./darknet unchanged)"
 
 help:
 	@echo "darknet-legr targets:"
@@ -94,7 +123,15 @@ help:
 	@echo "                    copied to ./darknet; without ARCH: $(DEFAULT_ARCH)"
 	@echo "  make gpu-check    compile build/darknet-gpu/darknet (GPU=1 CUDNN=1) without"
 	@echo "                    touching ./darknet"
-	@echo "  make test         build and run the cmocka test suite (tests/)"
+	@echo "  make PATCH_GROUPS=plugin"
+	@echo "                    Darknet patched with only those groups of patches/series"
+	@echo "                    (plugin, cpu-speed, hardening, gpu-build; plugin required;"
+	@echo "                    several: PATCH_GROUPS=\"plugin hardening\") in a tree of its"
+	@echo "                    own, build/darknet-plugin; ./darknet is unchanged unless the"
+	@echo "                    goal is darknet; BLAS=0 without cpu-speed.  PATCH_GROUPS, not"
+	@echo "                    PATCHES: that is the Makefile's own list of patch files"
+	@echo "  make test         build and run the cmocka test suite (tests/); test_plugin"
+	@echo "                    runs core tests against the PATCH_GROUPS=plugin tree"
 	@echo "  make test SANITIZE=1"
 	@echo "                    the suite under AddressSanitizer + UBSan (clang; trees"
 	@echo "                    build/darknet-asan, build/tests-asan; ./darknet becomes the"
@@ -110,7 +147,7 @@ help:
 	@echo "  make bench        time ./darknet against stock /usr/bin/darknet, pruned latency"
 	@echo "                    against FLOPs, against OpenCV DNN and the SGEMM peak (one thread)"
 	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1"
-	@echo "           SANITIZE=0|1 FUZZ_SECONDS=n FUZZ_TARGETS=..."
+	@echo "           SANITIZE=0|1 FUZZ_SECONDS=n FUZZ_TARGETS=... PATCH_GROUPS=\"plugin ...\""
 	@echo "           ARCH=... CUDA_PATH=dir MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
 
 # --- dependencies ---------------------------------------------------------
@@ -127,18 +164,22 @@ $(BUILD)/.deps-fuzz: scripts/install-deps.sh | $(BUILD)/.deps
 
 deps: $(BUILD)/.deps
 
-# --- Darknet source: fetched (or copied) and patched once ------------------
-$(DNDIR)/.patched: $(PATCHES) patches/series | $(BUILD)/.deps $(if $(filter-out 0,$(SANITIZE)),$(BUILD)/.deps-fuzz)
-	rm -rf $(DNDIR) $(BUILD)/src-tmp
-	mkdir -p $(BUILD)/src-tmp
-ifeq ($(DARKNET_SRC),)
-	cd $(BUILD)/src-tmp && apt-get source -qq $(DARKNET_DEB) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
-	test -d $(BUILD)/src-tmp/darknet-$(DARKNET_VERSION) || { echo "error: apt-get source $(DARKNET_DEB) failed (see above)"; exit 1; }
-	mv $(BUILD)/src-tmp/darknet-$(DARKNET_VERSION) $(DNDIR)
-else
-	cp -r $(DARKNET_SRC) $(DNDIR)
-endif
-	rm -rf $(BUILD)/src-tmp
+# --- Darknet source: fetched once, copied and patched per tree ------------
+# build/src/darknet-<version> is Debian's source as apt-get source unpacks it,
+# never patched: every tree (CPU, GPU, sanitized, PATCH_GROUPS) is a copy.
+DNSRC       := $(BUILD)/src/darknet-$(DARKNET_VERSION)
+DNSRC_STAMP := $(BUILD)/src/.fetched-$(DARKNET_VERSION)
+$(DNSRC_STAMP): | $(BUILD)/.deps
+	rm -rf $(BUILD)/src
+	mkdir -p $(BUILD)/src
+	cd $(BUILD)/src && apt-get source -qq $(DARKNET_DEB) 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+	test -d $(DNSRC) || { echo "error: apt-get source $(DARKNET_DEB) failed (see above)"; exit 1; }
+	rm -f $(BUILD)/src/*.dsc $(BUILD)/src/*.tar.*
+	touch $@
+
+$(DNDIR)/.patched: $(PATCHES) patches/series $(if $(DARKNET_SRC),,$(DNSRC_STAMP)) | $(BUILD)/.deps $(if $(filter-out 0,$(SANITIZE)),$(BUILD)/.deps-fuzz)
+	rm -rf $(DNDIR)
+	cp -r $(or $(DARKNET_SRC),$(DNSRC)) $(DNDIR)
 	for p in $(PATCHES); do echo "applying $$p"; patch -s -p1 -d $(DNDIR) < $$p || exit 1; done
 	touch $@
 
@@ -175,10 +216,10 @@ FORCE:
 
 clean:
 	rm -f darknet
-	for d in $(BUILD)/darknet $(BUILD)/darknet-gpu $(BUILD)/darknet-asan $(BUILD)/darknet-fuzz; do \
+	for d in $(wildcard $(BUILD)/darknet $(BUILD)/darknet-*); do \
 	    if [ -d $$d ]; then $(MAKE) -s -C $$d clean >/dev/null 2>&1; rm -f $$d/.config; fi; \
 	done
-	rm -rf $(BUILD)/tests $(BUILD)/tests-asan $(BUILD)/fuzz
+	rm -rf $(BUILD)/tests $(wildcard $(BUILD)/tests-*) $(BUILD)/fuzz
 
 distclean:
 	rm -rf $(BUILD) darknet

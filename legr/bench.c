@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "gemm.h"
 #include "util.h"
+#include "compat.h"
 
 #include <stdlib.h>
 #include <string.h>

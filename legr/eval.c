@@ -7,6 +7,7 @@
 #include "datafile.h"
 #include "labelpath.h"
 #include "util.h"
+#include "compat.h"
 #ifdef GPU
 #include "blas.h"
 #endif

@@ -4,6 +4,7 @@
 #include "recover.h"
 #include "surgery.h"
 #include "util.h"
+#include "compat.h"
 #include "gemm.h"
 
 #include <errno.h>

@@ -20,7 +20,9 @@
  * str, with and without a match, on a string longer than its old 4096-byte
  * buffer; a [yolo] with more anchors than 2*num parses (extra ones
  * ignored) and frees; parsing and freeing a [yolo] network leaks nothing
- * (the mask array). */
+ * (the mask array); legr/compat.c's fallback loader (the plugin-only
+ * build's try_load_image) refuses the bad files and decodes as Darknet's
+ * stb loader does. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 
 #include "testutil.h"
 #include "model.h"
+#include "compat.h"
 
 #define SAMPLES "/usr/share/darknet/data/"
 
@@ -304,6 +307,39 @@ static void test_darknet_loader(void **state)
     assert_int_equal(chdir(old), 0);
 }
 
+/* Darknet's stb loader (src/image.c; in no header), for comparison. */
+image load_image_stb(char *filename, int channels);
+
+static int images_equal(image a, image b)
+{
+    return a.data && b.data && a.w == b.w && a.h == b.h && a.c == b.c &&
+           memcmp(a.data, b.data, sizeof(float) * a.w * a.h * a.c) == 0;
+}
+
+/* legr/compat.c's loader, try_load_image on a plugin-only build: no image
+ * for every bad case (stock's stb loader would exit), and a good image
+ * exactly as Darknet's load_image_stb decodes it, in colour and grey, and
+ * resized as try_load_image resizes. */
+static void test_compat_loader(void **state)
+{
+    for (int i = 0; i < N_CASES; ++i) {
+        image im = legr_stb_load_image(g_case[i].image, 0, 0, 3);
+        printf("  %-20s no image\n", g_case[i].name);
+        assert_null(im.data);
+        assert_int_equal(im.w, 0);
+    }
+    for (int c = 1; c <= 3; c += 2) {
+        image ours = legr_stb_load_image(SAMPLES "dog.jpg", 0, 0, c);
+        image stock = load_image_stb(SAMPLES "dog.jpg", c);
+        printf("  dog.jpg, %d channel(s): %dx%dx%d\n", c, ours.w, ours.h, ours.c);
+        assert_true(images_equal(ours, stock));
+        image small = legr_stb_load_image(SAMPLES "dog.jpg", 64, 48, c);
+        image stock_small = resize_image(stock, 64, 48);
+        assert_true(small.w == 64 && small.h == 48 && images_equal(small, stock_small));
+        free_image(ours); free_image(stock); free_image(small); free_image(stock_small);
+    }
+}
+
 /* find_replace(str, orig, rep, str), as fill_truth_detection calls it. */
 static void test_find_replace_in_place(void **state)
 {
@@ -380,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_legr_commands_refuse),
         cmocka_unit_test(test_good_images_still_run),
         cmocka_unit_test(test_darknet_loader),
+        cmocka_unit_test(test_compat_loader),
         cmocka_unit_test(test_find_replace_in_place),
         cmocka_unit_test(test_too_many_anchors),
         cmocka_unit_test(test_yolo_mask_freed),

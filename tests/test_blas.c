@@ -1,5 +1,5 @@
 /* test_blas.c: our libdarknet's gemm_cpu (oneDNN's dnnl_sgemm when built
- * with BLAS=1, patches/gemm-cpu-use-onednn.patch; cblas_sgemm with
+ * with BLAS=1, patches/gemm-cpu-use-blas.patch; cblas_sgemm with
  * BLASIMPL=openblas) computes what stock Darknet computes.
  *
  * gemm_cpu against a plain triple loop for all four transpose combinations,

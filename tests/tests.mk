@@ -7,6 +7,15 @@
 #   make test SANITIZE=1           the same under AddressSanitizer + UBSan: the
 #                                  test programs (build/tests-asan) and ./darknet
 #                                  built by clang with -fsanitize=address,undefined
+#   make test PATCH_GROUPS=plugin TESTS="cli"
+#                                  tests built in build/tests-plugin against the
+#                                  tree of those patch groups (build/darknet-plugin),
+#                                  running its binary instead of ./darknet
+#
+# test_plugin (tests/test_plugin.sh) is such a run inside the suite: it builds
+# the PATCH_GROUPS=plugin tree and its test programs (a sub-make), then runs
+# PLUGIN_TESTS against it: legr on Darknet without the cpu-speed and hardening
+# patches (legr/compat.c's fallbacks instead of what they add).
 #
 # Each tests/test_<name>.c becomes build/tests/test_<name>, linked with
 # tests/testutil.c and the patched libdarknet.a (which holds legr/*.c).
@@ -34,12 +43,14 @@
 #   LEGR_KEEP_TMP=1                   keep the tests' temporary directories
 #   LEGR_TEST_VERBOSE=1               show Darknet's layer tables
 
-TEST_BUILD   := $(BUILD)/tests$(if $(filter 1,$(SANITIZE)),-asan)
+TEST_BUILD   := $(BUILD)/tests$(if $(GROUPS_TAG),-$(GROUPS_TAG))$(if $(filter 1,$(SANITIZE)),-asan)
 # stock_forward and voc_score link nothing of ours: one copy for both suites
 TEST_SHARED  := $(BUILD)/tests
 TEST_SRCS    := $(sort $(wildcard tests/test_*.c))
-TEST_ALL     := $(patsubst tests/%.c,%,$(TEST_SRCS))
-TESTS        ?= $(filter-out $(if $(filter 1,$(SANITIZE)),kernels),$(patsubst test_%,%,$(TEST_ALL)))
+TEST_ALL     := $(patsubst tests/%.c,%,$(TEST_SRCS))$(if $(GROUPS_TAG),, test_plugin)
+# left out with SANITIZE=1: kernels (see above) and plugin (two more sanitized
+# Darknet builds' worth of time; TESTS=plugin SANITIZE=1 runs it)
+TESTS        ?= $(filter-out $(if $(filter 1,$(SANITIZE)),kernels plugin),$(patsubst test_%,%,$(TEST_ALL)))
 TEST_RUN     := $(addprefix $(TEST_BUILD)/test_,$(TESTS))
 TEST_BINS    := $(addprefix $(TEST_BUILD)/,$(TEST_ALL))
 TEST_UTIL_O  := $(TEST_BUILD)/testutil.o
@@ -58,7 +69,10 @@ TEST_ENV     := $(if $(filter 1,$(SANITIZE)),\
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99:suppressions=$(CURDIR)/tests/ubsan.supp:log_path=$(TEST_SANLOG)/$$name)
 TEST_BLASSYM := $(if $(filter onednn,$(BLASIMPL)),dnnl_sgemm,cblas_sgemm)
 TEST_INC     := -I$(DNDIR)/include -I$(DNDIR)/src -Ilegr -Itests -DTEST_BLAS=$(BLAS) \
-                -DTEST_BLAS_SYMBOL='"$(TEST_BLASSYM)"'
+                -DTEST_BLAS_SYMBOL='"$(TEST_BLASSYM)"' \
+                $(if $(GROUPS_TAG),-DTU_OUR_DARKNET='"./$(DNDIR)/darknet"')
+# the binary the tests run: ./darknet, or a PATCH_GROUPS tree's own
+TEST_DARKNET := $(if $(GROUPS_TAG),$(DNDIR)/darknet,darknet)
 TEST_BLASLIB := $(if $(filter 1,$(BLAS)),$(if $(filter onednn,$(BLASIMPL)),-ldnnl -lgomp,-lopenblas))
 # Expanded by the shell when linking, after `make` has installed packages and
 # recorded whether Darknet was built with MPI.
@@ -67,7 +81,7 @@ TEST_LIBS    := $(DNLIB) -lcmocka $(TEST_BLASLIB) -llapacke -llapack -ljansson \
                 $$(cat $(DNDIR)/.ldflags-mpi 2>/dev/null) \
                 -lstdc++ -lm -ldl -pthread
 
-.PHONY: test test-build
+.PHONY: test test-build test-prereqs
 
 include tests/voc_score.mk
 
@@ -94,12 +108,42 @@ $(TEST_SHARED)/opencv_forward: tests/opencv_forward.cpp | $(TEST_SHARED)
 	$(TEST_CXX) -O2 -g -Wall -Wextra $$(pkg-config --cflags opencv4) $< -o $@ \
 	    $$(pkg-config --libs opencv4)
 
+# What `test` needs built before it runs anything (test_plugin's sub-make asks
+# for it with PATCH_GROUPS=plugin).
+TEST_PREREQS := $(TEST_DARKNET) $(TEST_RUN) $(TEST_SHARED)/stock_forward $(TEST_SHARED)/opencv_forward $(VOC_SCORE)
+test-prereqs: $(TEST_PREREQS)
+
+# test_plugin: PLUGIN_TESTS, each "program" or "program:cmocka-filter", run by
+# tests/test_plugin.sh against the plugin-only tree.  The sub-make runs every
+# time (FORCE) and does nothing when the tree and programs are up to date;
+# after ./darknet's tree (order-only), so that under make -j the two builds do
+# not share the 2 cores or the fetch into build/src.
+# Chosen for what they cover in about a minute of stock's slow GEMM: the
+# command line and its bad inputs (cli, all); FLOPs of three stock cfgs
+# (flops); pruning, with the masked forward and stock Darknet loading every
+# pair, on a detector of each kind and the classifiers (prune, less yolov3-tiny
+# and yolov3-160: 40 of its 70 CPU seconds here); undecodable images refused by every
+# command through compat.c's try_load_image, good ones still run, and that
+# loader against Darknet's own (badimage; its other in-process tests are of
+# the hardening patches, absent here).
+PLUGIN_TESTS := cli flops:test_flops_*tiny prune:test_* prune:prune_yolov2_tiny \
+                prune:prune_yolo_fastest prune:prune_*_96 prune:prune_tiny_darknet \
+                badimage:test_legr_commands_refuse badimage:test_good_images_still_run \
+                badimage:test_compat_loader
+PLUGIN_PROGS := $(sort $(foreach t,$(PLUGIN_TESTS),$(firstword $(subst :, ,$(t)))))
+$(TEST_BUILD)/test_plugin: tests/test_plugin.sh FORCE | $(TEST_BUILD) $(TEST_DARKNET)
+	+@$(MAKE) --no-print-directory PATCH_GROUPS=plugin TESTS="$(PLUGIN_PROGS)" test-prereqs
+	@printf '#!/bin/sh\nexec sh tests/test_plugin.sh %s %s "%s"\n' \
+	    $(BUILD)/darknet-plugin$(if $(filter 1,$(SANITIZE)),-asan) \
+	    $(BUILD)/tests-plugin$(if $(filter 1,$(SANITIZE)),-asan) "$(PLUGIN_TESTS)" > $@.tmp
+	@chmod +x $@.tmp && mv -f $@.tmp $@
+
 # Runs the tests in sequence, carrying on after a failure; fails at the end if
 # any test program failed, after printing a summary with each one's time and
 # its cmocka counts (tests passed, failed, skipped: a skip says why above it).
 # With SANITIZE=1 a program that left sanitizer reports fails, and the reports
 # are listed at the end.
-test: darknet $(TEST_RUN) $(TEST_SHARED)/stock_forward $(TEST_SHARED)/opencv_forward $(VOC_SCORE)
+test: $(TEST_PREREQS)
 	@pass=""; fail=""; summary=""; tok=0; tko=0; tsk=0; t0=$$(date +%s); \
 	$(if $(filter 1,$(SANITIZE)),rm -rf $(TEST_SANLOG); mkdir -p $(TEST_SANLOG);) \
 	for t in $(TEST_RUN); do \

@@ -22,8 +22,11 @@
 extern const char TU_TINY_DET_CFG[];
 
 #define TU_DOG_JPG       "/usr/share/darknet/data/dog.jpg"
-/* Our binary, relative to the repository root (the tests' cwd). */
+/* Our binary, relative to the repository root (the tests' cwd); the tests of
+ * a PATCH_GROUPS tree are compiled with its own (tests/tests.mk). */
+#ifndef TU_OUR_DARKNET
 #define TU_OUR_DARKNET   "./darknet"
+#endif
 /* Programs built next to the tests. */
 #define TU_STOCK_FORWARD "build/tests/stock_forward"
 
