@@ -17,6 +17,7 @@
 #include "bench.h"
 #include "latency.h"
 #include "labels.h"
+#include "threads.h"
 #include "util.h"
 
 #include <errno.h>
@@ -726,9 +727,10 @@ static void cmd_eval(int argc, char **argv)
     legr_bench_opts bo = { 10, 2, 1 };
     double latency;
     if (legr_bench_median(m.net, &bo, &latency, err, sizeof err) != 0) die(err);
+    int nt = legr_threads_current();
     printf("FLOPs %.3f Bn, params %.3f M, latency %.2f ms (batch 1, one thread, median of 10 passes; "
-           "the eval's forward: %.2f ms/image)\n", flops / 1e9, params / 1e6, latency,
-           1000 * mt.forward_s / vs.n_images);
+           "the eval's forward at %d thread%s: %.2f ms/image)\n", flops / 1e9, params / 1e6, latency,
+           nt, nt > 1 ? "s" : "", 1000 * mt.forward_s / vs.n_images);
     if (verbose) {
         if (vs.is_detector) {
             char **names = NULL;
