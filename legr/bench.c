@@ -8,16 +8,13 @@
  * the mean, not the median. */
 #include "bench.h"
 #include "gemm.h"
+#include "threads.h"
 #include "util.h"
 #include "compat.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* OpenMP's thread count, to put back after timing (weak: a build without
- * OpenMP has none, and then one thread throughout). */
-extern int omp_get_max_threads(void) __attribute__((weak));
 
 legr_bench_opts legr_bench_defaults(void)
 {
@@ -141,7 +138,7 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
         set_batch_network(nets[j], 1);
     }
     if (rc == 0) {
-        int before = omp_get_max_threads ? omp_get_max_threads() : 1;
+        int before = legr_threads_current();     /* put back after timing */
         if (o->threads > 0) gemm_cpu_set_threads(o->threads);
         for (int k = 0; k < o->warmup; ++k)
             for (int j = 0; j < n_nets; ++j) timed_pass(nets[j], s[j].input, s[j].layers);

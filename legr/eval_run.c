@@ -7,6 +7,7 @@
 #include "measure.h"
 #include "model.h"
 #include "report.h"
+#include "threads.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -71,9 +72,10 @@ int legr_run_eval(const legr_eval_args *a, char *err, size_t errlen)
     legr_bench_opts bo = { 10, 2, 1 };
     double latency;
     if (legr_bench_median(m.net, &bo, &latency, err, errlen) != 0) goto done;
+    int nt = legr_threads_current();
     printf("FLOPs %.3f Bn, params %.3f M, latency %.2f ms (batch 1, one thread, median of 10 passes; "
-           "the eval's forward: %.2f ms/image)\n", flops / 1e9, params / 1e6, latency,
-           1000 * r.plain.mt.forward_s / vs.n_images);
+           "the eval's forward at %d thread%s: %.2f ms/image)\n", flops / 1e9, params / 1e6, latency,
+           nt, nt > 1 ? "s" : "", 1000 * r.plain.mt.forward_s / vs.n_images);
     if (a->verbose) {
         if (vs.is_detector) print_per_class(&vs, &r.plain.mt, d.names);
         printf("time: decode+prepare %.3f s (once), forward %.3f s, scoring %.3f s\n",
