@@ -373,7 +373,7 @@ static int measure(network *net, const legr_valset *vs, const legr_valset *bnset
     if (legr_bench_median(net, &bo, &row->ms, err, errlen) != 0) return -1;
     row->acc_bn = -1;
     if (bnset && bn > 0) {
-        legr_bn_reestimate(net, bnset, bn);
+        if (legr_bn_reestimate(net, bnset, bn, err, errlen) != 0) return -1;
         if (legr_evaluate(net, vs, .005f, .5f, &mt, err, errlen) != 0) return -1;
         row->acc_bn = vs->is_detector ? mt.map50 : mt.top1;
         legr_metrics_free(&mt);
@@ -746,12 +746,12 @@ static void cmd_eval(int argc, char **argv)
     }
     double loss = -1;
     if (want_loss) {
-        loss = legr_validation_loss(m.net, &vs);
+        if (legr_validation_loss(m.net, &vs, &loss, err, sizeof err) != 0) die(err);
         printf("validation loss (Darknet cost, training-mode forward): %.4f\n", loss);
     }
     legr_metrics mb = {0};
     if (bn) {
-        legr_bn_reestimate(m.net, &bnset, bn);
+        if (legr_bn_reestimate(m.net, &bnset, bn, err, sizeof err) != 0) die(err);
         if (legr_evaluate(m.net, &vs, thresh, iou, &mb, err, sizeof err) != 0) die(err);
         char tag[64];
         snprintf(tag, sizeof tag, "BN re-estimated (%d x %d images)", bn, m.net->batch);

@@ -12,6 +12,22 @@
 #include <unistd.h>
 #include <string.h>
 
+/* The fitness of a candidate network on the validation set. */
+static int score(const legr_fitness_ctx *c, network *net, double *fitness, char *err, size_t errlen)
+{
+    if (c->kind == LEGR_FIT_LOSS) {
+        double loss;
+        if (legr_validation_loss(net, c->val, &loss, err, errlen) != 0) return -1;
+        *fitness = -loss;
+        return 0;
+    }
+    legr_metrics mt;
+    if (legr_evaluate(net, c->val, .005f, .5f, &mt, err, errlen) != 0) return -1;
+    *fitness = c->kind == LEGR_FIT_TOP1 ? mt.top1 : mt.map50;
+    legr_metrics_free(&mt);
+    return 0;
+}
+
 /* One candidate at one budget, in this process; index seeds its fine-tuning
  * unless c->same_data. */
 static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float target, int index,
@@ -39,17 +55,11 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     unsigned ft_seed = (unsigned)c->seed + (c->same_data ? 0u : 7919u * (unsigned)index);
     legr_finetune(net, c->train, c->tau, c->lr, ft_seed);
     double t2 = what_time_is_it_now();
-    if (c->bnset && c->bn_batches > 0) legr_bn_reestimate(net, c->bnset, c->bn_batches);
-    double t3 = what_time_is_it_now();
     int rc = 0;
-    if (c->kind == LEGR_FIT_LOSS) {
-        *fitness = -legr_validation_loss(net, c->val);
-    } else {
-        legr_metrics mt;
-        rc = legr_evaluate(net, c->val, .005f, .5f, &mt, err, errlen);
-        *fitness = c->kind == LEGR_FIT_TOP1 ? mt.top1 : mt.map50;
-        legr_metrics_free(&mt);
-    }
+    if (c->bnset && c->bn_batches > 0) rc = legr_bn_reestimate(net, c->bnset, c->bn_batches, err, errlen);
+    double t3 = what_time_is_it_now();
+    *fitness = -INFINITY;
+    if (rc == 0) rc = score(c, net, fitness, err, errlen);
     if (!legr_finite(*fitness)) *fitness = -INFINITY;  /* a diverged candidate never wins */
     double t4 = what_time_is_it_now();
     legr_free_network(net);
