@@ -286,6 +286,8 @@ static int cpu_forward(network *net, const legr_valset *vs, int first, int n, in
             while (s.seg1 < end && !has_bn(&net->layers[s.seg1])) s.seg1++;
             if (sweep_segment(&s, a) != 0)
                 rc = legr_fail(err, errlen, "layers %d-%d: out of memory for a batch of %d", s.seg0, s.seg1 - 1, n);
+            free(s.input);                  /* layer 0 alone reads the images */
+            s.input = NULL;
         }
         legr_unmute_stdout(muted);
         set_batch_network(net, batch);
