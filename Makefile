@@ -108,7 +108,8 @@ help:
 	@echo "  make clean        remove ./darknet, every tree's objects (keeps the sources), the test and fuzz builds"
 	@echo "  make distclean    remove build/ entirely"
 	@echo "  make bench        time ./darknet against stock /usr/bin/darknet, pruned latency"
-	@echo "                    against FLOPs, against OpenCV DNN and the SGEMM peak (one thread)"
+	@echo "                    against FLOPs, against OpenCV DNN and the SGEMM peak (one thread),"
+	@echo "                    peak memory of prune -eval -bn, search and eval (scripts/bench-memory.sh)"
 	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1"
 	@echo "           SANITIZE=0|1 FUZZ_SECONDS=n FUZZ_TARGETS=..."
 	@echo "           ARCH=... CUDA_PATH=dir MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
@@ -213,7 +214,9 @@ $(BUILD)/bench-sgemm: scripts/bench-sgemm.c $(DNLIB)
 	$(TEST_CC) -O2 -Wall $(TEST_INC) $< -o $@ $(TEST_LIBS)
 
 # bench-speed.sh: ours against stock; bench-latency.sh: latency against FLOPs,
-# against OpenCV DNN and against the SGEMM peak
+# against OpenCV DNN and against the SGEMM peak; bench-memory.sh: peak memory
+# of prune -eval -bn, search and eval against the targets
 bench: darknet $(BUILD)/bench-kernels $(BUILD)/bench-opencv $(BUILD)/bench-sgemm
 	./scripts/bench-speed.sh
 	./scripts/bench-latency.sh
+	./scripts/bench-memory.sh
