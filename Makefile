@@ -147,6 +147,7 @@ help:
 	@echo "  make bench        time ./darknet against stock /usr/bin/darknet, pruned latency"
 	@echo "                    against FLOPs, against OpenCV DNN and the SGEMM peak (one thread),"
 	@echo "                    the thread defaults under load"
+	@echo "                    peak memory of prune -eval -bn, search and eval (scripts/bench-memory.sh)"
 	@echo "variables: DARKNET_SRC=dir OPENCV=0|1 BLAS=0|1 BLASIMPL=onednn|openblas GPU=0|1 CUDNN=0|1"
 	@echo "           SANITIZE=0|1 FUZZ_SECONDS=n FUZZ_TARGETS=... PATCH_GROUPS=\"plugin ...\""
 	@echo "           ARCH=... CUDA_PATH=dir MPI=auto|0|1 (auto: with Open MPI when mpicc is installed)"
@@ -266,8 +267,10 @@ $(BUILD)/bench-sgemm: scripts/bench-sgemm.c $(DNLIB)
 
 # bench-speed.sh: ours against stock; bench-latency.sh: latency against FLOPs,
 # against OpenCV DNN and against the SGEMM peak; bench-threads.sh: the thread
-# defaults against libgomp's, with and without a busy loop on one core
+# defaults against libgomp's, with and without a busy loop on one core;
+# bench-memory.sh: peak memory of prune -eval -bn, search and eval against the targets
 bench: darknet $(BUILD)/bench-kernels $(BUILD)/bench-opencv $(BUILD)/bench-sgemm
 	./scripts/bench-speed.sh
 	./scripts/bench-latency.sh
 	./scripts/bench-threads.sh
+	./scripts/bench-memory.sh

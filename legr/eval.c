@@ -1,8 +1,10 @@
 /* eval.c: validation through Darknet's prediction path (see eval.h):
  * image preparation as `detector valid` (letterbox) and `classifier valid`
- * (center crop) do it, get_network_boxes + do_nms_sort for detections, AP
- * from ap.c, training-mode forwards for the loss and BN re-estimation; image
- * decoding that refuses a file Darknet would replace by a blank image. */
+ * (center crop) do it, kept in memory up to a budget and redone on use
+ * beyond it, get_network_boxes + do_nms_sort for detections, AP from ap.c,
+ * the loss and BN re-estimation from training-mode forwards of whole
+ * batches (bigbatch.c); image decoding that refuses a file Darknet would
+ * replace by a blank image. */
 #include "eval.h"
 #include "datafile.h"
 #include "labelpath.h"
@@ -11,6 +13,7 @@
 #ifdef GPU
 #include "blas.h"
 #endif
+#include "bigbatch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -142,11 +145,37 @@ int legr_images_check(char *const *paths, int n, const char *listfile, char *err
     return 0;
 }
 
+/* Image im prepared for a w x h input, as the set's images are. */
+static image prepare(const legr_valset *vs, image im)
+{
+    return vs->is_detector ? letterbox_image(im, vs->w, vs->h) : center_crop_image(im, vs->w, vs->h);
+}
+
+const float *legr_valset_image(const legr_valset *vs, int i, float *buf, char *err, size_t errlen)
+{
+    if (i < vs->n_cached) return vs->pixels[i];
+    image im;
+    if (legr_image_decode(vs->paths[i], NULL, &im, err, errlen) != 0) return NULL;
+    if (im.w != vs->orig_w[i] || im.h != vs->orig_h[i]) {
+        legr_fail(err, errlen, "%s: changed since it was read (%dx%d, was %dx%d)", vs->paths[i],
+                  im.w, im.h, vs->orig_w[i], vs->orig_h[i]);
+        free_image(im);
+        return NULL;
+    }
+    image prep = prepare(vs, im);
+    memcpy(buf, prep.data, (size_t)vs->w * vs->h * vs->c * sizeof(float));
+    free_image(prep);
+    free_image(im);
+    return buf;
+}
+
 /* Decodes the images of listfile (first max_images when > 0) prepared for
  * net, with their ground truth when with_truth (boxes from label files for
- * detectors, the class name in the path for classifiers). */
+ * detectors, the class name in the path for classifiers); keeps the pixels
+ * of the first cache_bytes worth. */
 static int load_list(const char *listfile, int classes, char **names, int with_truth,
-                     const network *net, int max_images, legr_valset *vs, char *err, size_t errlen)
+                     const network *net, int max_images, size_t cache_bytes, legr_valset *vs,
+                     char *err, size_t errlen)
 {
     int rc = 0;
     vs->is_detector = legr_network_is_detector(net);
@@ -164,6 +193,7 @@ static int load_list(const char *listfile, int classes, char **names, int with_t
     vs->truth = legr_calloc(n, sizeof(legr_box *));
     vs->n_truth = legr_calloc(n, sizeof(int));
     vs->label = legr_calloc(n, sizeof(int));
+    size_t per = (size_t)vs->w * vs->h * vs->c * sizeof(float), kept = 0;
     double t0 = what_time_is_it_now();
     for (int i = 0; i < n && rc == 0; ++i) {
         vs->paths[i] = legr_strdup(paths[i]);
@@ -174,10 +204,15 @@ static int load_list(const char *listfile, int classes, char **names, int with_t
         if (legr_image_decode(paths[i], listfile, &im, err, errlen) != 0) { rc = -1; break; }
         vs->orig_w[i] = im.w;
         vs->orig_h[i] = im.h;
-        image prep = vs->is_detector ? letterbox_image(im, net->w, net->h)
-                                     : center_crop_image(im, net->w, net->h);
-        vs->pixels[i] = prep.data;
+        image prep = prepare(vs, im);
         free_image(im);
+        if (vs->n_cached == i && kept + per <= cache_bytes) {
+            vs->pixels[i] = prep.data;
+            vs->n_cached++;
+            kept += per;
+        } else {
+            free_image(prep);
+        }
         if (!with_truth) continue;
         if (vs->is_detector) {
             char lp[4096];
@@ -198,8 +233,32 @@ static int load_list(const char *listfile, int classes, char **names, int with_t
     return rc;
 }
 
+int legr_image_cache_bytes(size_t *bytes, char *err, size_t errlen)
+{
+    const char *s = getenv("LEGR_IMAGE_CACHE_MB");
+    *bytes = LEGR_VALSET_CACHE_BYTES;
+    if (!s || !*s) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long mb = strtoull(s, &end, 10);
+    if (*end || errno || *s == '-')
+        return legr_fail(err, errlen, "LEGR_IMAGE_CACHE_MB='%s': expected a number of megabytes", s);
+    *bytes = mb >= (SIZE_MAX >> 20) ? SIZE_MAX : (size_t)mb << 20;
+    return 0;
+}
+
 int legr_valset_load(const char *datacfg, const char *list_key, const network *net,
                      int max_images, legr_valset *vs, char *err, size_t errlen)
+{
+    size_t bytes;
+    memset(vs, 0, sizeof(*vs));
+    if (legr_image_cache_bytes(&bytes, err, errlen) != 0) return -1;
+    return legr_valset_load_cached(datacfg, list_key, net, max_images, bytes, vs, err, errlen);
+}
+
+int legr_valset_load_cached(const char *datacfg, const char *list_key, const network *net,
+                            int max_images, size_t cache_bytes, legr_valset *vs,
+                            char *err, size_t errlen)
 {
     memset(vs, 0, sizeof(*vs));
     legr_datafile d;
@@ -220,7 +279,7 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
             rc = legr_fail(err, errlen, "%s: labels= list %s missing or shorter than classes=%d",
                            datacfg, d.labels ? d.labels : "(none)", classes);
     }
-    if (rc == 0) rc = load_list(listfile, classes, names, 1, net, max_images, vs, err, errlen);
+    if (rc == 0) rc = load_list(listfile, classes, names, 1, net, max_images, cache_bytes, vs, err, errlen);
     legr_datafile_free(&d);
     legr_free_strings(names, n_names);
     return rc;
@@ -229,9 +288,19 @@ int legr_valset_load(const char *datacfg, const char *list_key, const network *n
 int legr_imageset_load(const char *listfile, const network *net, int max_images,
                        legr_valset *vs, char *err, size_t errlen)
 {
+    size_t bytes;
+    memset(vs, 0, sizeof(*vs));
+    if (legr_image_cache_bytes(&bytes, err, errlen) != 0) return -1;
+    return legr_imageset_load_cached(listfile, net, max_images, bytes, vs, err, errlen);
+}
+
+int legr_imageset_load_cached(const char *listfile, const network *net, int max_images,
+                              size_t cache_bytes, legr_valset *vs, char *err, size_t errlen)
+{
     memset(vs, 0, sizeof(*vs));
     if (!file_exists(listfile)) return legr_fail(err, errlen, "%s: image list does not exist", listfile);
-    return load_list(listfile, legr_network_classes(net), NULL, 0, net, max_images, vs, err, errlen);
+    return load_list(listfile, legr_network_classes(net), NULL, 0, net, max_images, cache_bytes,
+                     vs, err, errlen);
 }
 
 void legr_valset_free(legr_valset *vs)
@@ -291,14 +360,16 @@ static int collect_dets(network *net, const legr_valset *vs, int i, float thresh
     return 0;
 }
 
-static int score_detector(network *net, const legr_valset *vs, float thresh, float iou,
+static int score_detector(network *net, const legr_valset *vs, float *buf, float thresh, float iou,
                           legr_metrics *m, char *err, size_t errlen)
 {
     legr_det *dets = NULL;
     int n = 0, cap = 0;
     for (int i = 0; i < vs->n_images; ++i) {
+        const float *px = legr_valset_image(vs, i, buf, err, errlen);
+        if (!px) { free(dets); return -1; }
         double t = what_time_is_it_now();
-        network_predict(net, vs->pixels[i]);
+        network_predict(net, (float *)px);
         double t2 = what_time_is_it_now();
         m->forward_s += t2 - t;
         if (collect_dets(net, vs, i, thresh, &dets, &n, &cap) != 0) {
@@ -335,13 +406,16 @@ static int score_detector(network *net, const legr_valset *vs, float thresh, flo
     return 0;
 }
 
-static void score_classifier(network *net, const legr_valset *vs, legr_metrics *m)
+static int score_classifier(network *net, const legr_valset *vs, float *buf, legr_metrics *m,
+                            char *err, size_t errlen)
 {
     int hit1 = 0, hit5 = 0, idx[5];
     int k = vs->classes < 5 ? vs->classes : 5;
     for (int i = 0; i < vs->n_images; ++i) {
+        const float *px = legr_valset_image(vs, i, buf, err, errlen);
+        if (!px) return -1;
         double t = what_time_is_it_now();
-        float *pred = network_predict(net, vs->pixels[i]);
+        float *pred = network_predict(net, (float *)px);
         if (net->hierarchy) hierarchy_predictions(pred, net->outputs, net->hierarchy, 1, 1);
         double t2 = what_time_is_it_now();
         m->forward_s += t2 - t;
@@ -352,6 +426,7 @@ static void score_classifier(network *net, const legr_valset *vs, legr_metrics *
     }
     m->top1 = vs->n_images ? (double)hit1 / vs->n_images : 0;
     m->top5 = vs->n_images ? (double)hit5 / vs->n_images : 0;
+    return 0;
 }
 
 int legr_evaluate(network *net, const legr_valset *vs, float thresh, float iou,
@@ -361,13 +436,16 @@ int legr_evaluate(network *net, const legr_valset *vs, float thresh, float iou,
     if (net->w != vs->w || net->h != vs->h || net->c != vs->c)
         return legr_fail(err, errlen, "validation images were prepared for %dx%dx%d, network is %dx%dx%d",
                          vs->w, vs->h, vs->c, net->w, net->h, net->c);
+    float *buf = legr_calloc((size_t)vs->w * vs->h * vs->c, sizeof(float));
+    if (!buf) return legr_fail(err, errlen, "out of memory");
     int batch = net->batch;
     set_batch_network(net, 1);
     m->n_images = vs->n_images;
-    int rc = 0;
-    if (vs->is_detector) rc = score_detector(net, vs, thresh, iou, m, err, errlen);
-    else score_classifier(net, vs, m);
+    int rc = vs->is_detector ? score_detector(net, vs, buf, thresh, iou, m, err, errlen)
+                             : score_classifier(net, vs, buf, m, err, errlen);
     set_batch_network(net, batch);
+    free(buf);
+    if (rc != 0) legr_metrics_free(m);
     return rc;
 }
 
@@ -387,19 +465,6 @@ static void push_rolling(layer *l)
 {
     cuda_push_array(l->rolling_mean_gpu, l->rolling_mean, l->out_c);
     cuda_push_array(l->rolling_variance_gpu, l->rolling_variance, l->out_c);
-}
-
-/* The last forward's batch mean and variance of layer l's input to BN
- * (x_gpu), into l->mean and l->variance, as the CPU forward defines them
- * (Darknet's fast_mean/variance kernels: variance over batch*spatial - 1;
- * with cuDNN, l->variance_gpu would hold an inverse deviation instead). */
-static void pull_batch_stats(layer *l)
-{
-    int spatial = l->out_h * l->out_w;
-    fast_mean_gpu(l->x_gpu, l->batch, l->out_c, spatial, l->mean_gpu);
-    fast_variance_gpu(l->x_gpu, l->mean_gpu, l->batch, l->out_c, spatial, l->variance_gpu);
-    cuda_pull_array(l->mean_gpu, l->mean, l->out_c);
-    cuda_pull_array(l->variance_gpu, l->variance, l->out_c);
 }
 #endif
 
@@ -451,104 +516,92 @@ static void restore_state(network *net, saved_state *s, int restore_bn)
     free(s);
 }
 
-void legr_valset_fill(network *net, const legr_valset *vs, int first, int truth)
+void legr_valset_truth(const legr_valset *vs, int i, float *t, int truths)
 {
-    int b = net->batch, per = vs->w * vs->h * vs->c;
-    int max_boxes = net->truths / 5;
-    if (truth) memset(net->truth, 0, (size_t)net->truths * b * sizeof(float));
-    for (int k = 0; k < b; ++k) {
-        int i = (first + k) % vs->n_images;
-        memcpy(net->input + (size_t)k * per, vs->pixels[i], per * sizeof(float));
-        if (!truth) continue;
-        float *t = net->truth + (size_t)k * net->truths;
-        if (!vs->is_detector) {
-            if (vs->label[i] >= 0 && vs->label[i] < net->truths) t[vs->label[i]] = 1;
-            continue;
-        }
-        /* boxes into letterboxed coordinates, as training sees them */
-        float sw = vs->w / (float)vs->orig_w[i], sh = vs->h / (float)vs->orig_h[i];
-        float s = sw < sh ? sw : sh;
-        float nw = vs->orig_w[i] * s, nh = vs->orig_h[i] * s;
-        int dx = (vs->w - (int)nw) / 2, dy = (vs->h - (int)nh) / 2;
-        for (int j = 0; j < vs->n_truth[i] && j < max_boxes; ++j) {
-            const legr_box *bx = &vs->truth[i][j];
-            t[5 * j + 0] = (bx->x * nw + dx) / vs->w;
-            t[5 * j + 1] = (bx->y * nh + dy) / vs->h;
-            t[5 * j + 2] = bx->w * nw / vs->w;
-            t[5 * j + 3] = bx->h * nh / vs->h;
-            t[5 * j + 4] = bx->cls;
-        }
+    memset(t, 0, (size_t)truths * sizeof(float));
+    if (!vs->is_detector) {
+        if (vs->label[i] >= 0 && vs->label[i] < truths) t[vs->label[i]] = 1;
+        return;
+    }
+    /* boxes into letterboxed coordinates, as training sees them */
+    float sw = vs->w / (float)vs->orig_w[i], sh = vs->h / (float)vs->orig_h[i];
+    float s = sw < sh ? sw : sh;
+    float nw = vs->orig_w[i] * s, nh = vs->orig_h[i] * s;
+    int dx = (vs->w - (int)nw) / 2, dy = (vs->h - (int)nh) / 2;
+    for (int j = 0; j < vs->n_truth[i] && j < truths / 5; ++j) {
+        const legr_box *bx = &vs->truth[i][j];
+        t[5 * j + 0] = (bx->x * nw + dx) / vs->w;
+        t[5 * j + 1] = (bx->y * nh + dy) / vs->h;
+        t[5 * j + 2] = bx->w * nw / vs->w;
+        t[5 * j + 3] = bx->h * nh / vs->h;
+        t[5 * j + 4] = bx->cls;
     }
 }
 
-static void train_forward(network *net)
+int legr_valset_fill(network *net, const legr_valset *vs, int first, int truth,
+                     char *err, size_t errlen)
 {
-    int saved = legr_mute_stdout();
-    network orig = *net;
-    net->train = 1;
-    net->delta = 0;
-    forward_network(net);
-    float cost = *net->cost;
-    *net = orig;
-    *net->cost = cost;
-    legr_unmute_stdout(saved);
+    int per = vs->w * vs->h * vs->c;
+    for (int k = 0; k < net->batch; ++k) {
+        int i = (first + k) % vs->n_images;
+        float *dst = net->input + (size_t)k * per;
+        const float *px = legr_valset_image(vs, i, dst, err, errlen);
+        if (!px) return -1;
+        if (px != dst) memcpy(dst, px, per * sizeof(float));
+        if (truth) legr_valset_truth(vs, i, net->truth + (size_t)k * net->truths, net->truths);
+    }
+    return 0;
 }
 
-double legr_validation_loss(network *net, const legr_valset *vs)
+int legr_forward_batch(const network *net)
 {
-    if (vs->n_images == 0) return -1;
+#ifdef GPU
+    if (net->gpu_index >= 0) return net->batch;
+#endif
+    return net->batch < LEGR_FORWARD_BATCH ? net->batch : LEGR_FORWARD_BATCH;
+}
+
+int legr_validation_loss(network *net, const legr_valset *vs, double *loss,
+                         char *err, size_t errlen)
+{
+    *loss = 0;
+    if (vs->n_images == 0) return legr_fail(err, errlen, "no images for the validation loss");
+    legr_bigbatch_acc a;
+    if (legr_bigbatch_acc_init(&a, net, err, errlen) != 0) return -1;
+    if (a.n_cost == 0) {
+        legr_bigbatch_acc_free(&a);
+        return legr_fail(err, errlen, "the network has no layer with a cost");
+    }
     saved_state *s = save_state(net);
-    double sum = 0;
-    int batches = (vs->n_images + net->batch - 1) / net->batch;
-    for (int b = 0; b < batches; ++b) {
-        legr_valset_fill(net, vs, b * net->batch, 1);
-        train_forward(net);
-        sum += *net->cost / net->batch;
+    int rc = 0, fb = legr_forward_batch(net);
+    for (int first = 0; first < vs->n_images && rc == 0; first += net->batch) {
+        int nb = vs->n_images - first < net->batch ? vs->n_images - first : net->batch;
+        rc = legr_bigbatch_forward(net, vs, first, nb, fb, 1, &a, err, errlen);
     }
     restore_state(net, s, 1);
-    return sum / batches;
+    /* Darknet's cost of a forward: the mean over its cost layers */
+    if (rc == 0) *loss = a.cost / a.n_cost / vs->n_images;
+    legr_bigbatch_acc_free(&a);
+    return rc;
 }
 
-void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches)
+int legr_bn_reestimate_at(network *net, const legr_valset *vs, int n_batches, int fwd_batch,
+                          char *err, size_t errlen)
 {
-    if (vs->n_images == 0 || n_batches <= 0) return;
+    if (vs->n_images == 0 || n_batches <= 0) return 0;
+    legr_bigbatch_acc a;
+    if (legr_bigbatch_acc_init(&a, net, err, errlen) != 0) return -1;
     saved_state *s = save_state(net);
-    double **mean = legr_calloc(net->n, sizeof(double *)), **var = legr_calloc(net->n, sizeof(double *));
-    for (int i = 0; i < net->n; ++i) {
-        layer *l = &net->layers[i];
-        if (!l->rolling_mean || !l->mean) continue;
-        mean[i] = legr_calloc(l->out_c, sizeof(double));
-        var[i] = legr_calloc(l->out_c, sizeof(double));
-    }
-    for (int b = 0; b < n_batches; ++b) {
-        legr_valset_fill(net, vs, b * net->batch, 1);
-        train_forward(net);
-        for (int i = 0; i < net->n; ++i) {
-            if (!mean[i]) continue;
-            layer *l = &net->layers[i];
-#ifdef GPU
-            if (net->gpu_index >= 0) pull_batch_stats(l);
-#endif
-            for (int c = 0; c < l->out_c; ++c) {
-                mean[i][c] += l->mean[c];
-                var[i][c] += l->variance[c];
-            }
-        }
-    }
-    restore_state(net, s, 0);
-    for (int i = 0; i < net->n; ++i) {
-        if (!mean[i]) continue;
-        layer *l = &net->layers[i];
-        for (int c = 0; c < l->out_c; ++c) {
-            l->rolling_mean[c] = mean[i][c] / n_batches;
-            l->rolling_variance[c] = var[i][c] / n_batches;
-        }
-#ifdef GPU
-        if (net->gpu_index >= 0) push_rolling(l);
-#endif
-        free(mean[i]);
-        free(var[i]);
-    }
-    free(mean);
-    free(var);
+    int rc = 0, fb = fwd_batch > 0 ? fwd_batch : legr_forward_batch(net);
+    for (int b = 0; b < n_batches && rc == 0; ++b)
+        rc = legr_bigbatch_forward(net, vs, b * net->batch, net->batch, fb, 0, &a, err, errlen);
+    restore_state(net, s, 1);
+    if (rc == 0) legr_bigbatch_apply_bn(&a, net);
+    legr_bigbatch_acc_free(&a);
+    return rc;
+}
+
+int legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches, char *err, size_t errlen)
+{
+    return legr_bn_reestimate_at(net, vs, n_batches, 0, err, errlen);
 }

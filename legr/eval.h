@@ -1,22 +1,47 @@
 /* eval.h: validation through Darknet's own prediction path.
  *
- * A legr_valset is a fixed list of images decoded and prepared for one
- * network input size once (letterboxed for detectors, center-cropped for
- * classifiers, exactly as `detector valid` / `classifier valid` prepare them),
- * with their ground truth, so that scoring a network costs forward passes
- * only.  The same set serves mAP/top-k, validation loss and BN
- * re-estimation. */
+ * A legr_valset is a fixed list of images prepared for one network input
+ * size (letterboxed for detectors, center-cropped for classifiers, exactly as
+ * `detector valid` / `classifier valid` prepare them), with their ground
+ * truth.  Every image is decoded once when the set is loaded (a bad file is
+ * an error before any work); the prepared pixels of the first ones are kept,
+ * up to a byte budget, and the others are decoded again, the same way, each
+ * time they are used, so that a set of thousands of images costs no more
+ * memory than the budget.  The same set serves mAP/top-k, validation loss
+ * and BN re-estimation.
+ *
+ * Memory: Darknet's buffers are allocated for the cfg's batch, but only
+ * what a forward touches becomes resident.  BN re-estimation and the
+ * validation loss compute what a training-mode forward of a whole batch
+ * gives, layer by layer a few images at a time (bigbatch.h), and
+ * reconstruction forwards LEGR_FORWARD_BATCH images at a time. */
 #ifndef LEGR_EVAL_H
 #define LEGR_EVAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "darknet.h"
 #include "ap.h"
+
+/* Images a forward takes at once on the CPU in BN re-estimation, the
+ * validation loss and reconstruction (the results do not depend on it), and
+ * the sub-batch of the search's fine-tuning (Darknet's training-mode
+ * buffers: about 110 MB an image on Yolo-Fastest at 320x320). */
+#define LEGR_FORWARD_BATCH 4
+
+/* Prepared pixels a set keeps in memory by default (416x416: 2 MB an
+ * image, so 128 images); the rest are decoded on use.  The environment
+ * variable LEGR_IMAGE_CACHE_MB sets another budget (0: decode every image
+ * on use; a large one keeps them all, as before). */
+#define LEGR_VALSET_CACHE_BYTES ((size_t)256 << 20)
 
 typedef struct {
     int n_images;
     char **paths;
-    float **pixels;         /* prepared network input, w*h*c floats each */
+    float **pixels;         /* prepared network input, w*h*c floats each, for
+                             * images 0..n_cached-1; NULL for the others (see
+                             * legr_valset_image) */
+    int n_cached;
     int *orig_w, *orig_h;
     legr_box **truth;       /* detectors: boxes relative to the original image */
     int *n_truth;
@@ -43,15 +68,33 @@ typedef struct {
 
 /* Loads the `valid=` list of datacfg (first max_images when > 0), for
  * network net.  kind: "valid", "train" or "test" picks the list key.
- * Returns 0 or -1 with err set. */
+ * Keeps the prepared pixels of the first LEGR_VALSET_CACHE_BYTES worth of
+ * images.  Returns 0 or -1 with err set. */
 int legr_valset_load(const char *datacfg, const char *list_key, const network *net,
                      int max_images, legr_valset *vs, char *err, size_t errlen);
+/* The same keeping the pixels of at most cache_bytes worth of images
+ * (0: none, SIZE_MAX: all). */
+int legr_valset_load_cached(const char *datacfg, const char *list_key, const network *net,
+                            int max_images, size_t cache_bytes, legr_valset *vs,
+                            char *err, size_t errlen);
 void legr_valset_free(legr_valset *vs);
 
 /* Loads the images of any list file (one path a line), without labels, for
  * network net: for BN re-estimation, reconstruction and distillation. */
 int legr_imageset_load(const char *listfile, const network *net, int max_images,
                        legr_valset *vs, char *err, size_t errlen);
+int legr_imageset_load_cached(const char *listfile, const network *net, int max_images,
+                              size_t cache_bytes, legr_valset *vs, char *err, size_t errlen);
+
+/* The budget legr_valset_load and legr_imageset_load keep: $LEGR_IMAGE_CACHE_MB
+ * megabytes, else LEGR_VALSET_CACHE_BYTES.  0, or -1 with err set when the
+ * variable is not a number. */
+int legr_image_cache_bytes(size_t *bytes, char *err, size_t errlen);
+
+/* The prepared pixels of image i (w*h*c floats): the kept copy, or the
+ * image decoded and prepared again into buf (w*h*c floats), as the load did.
+ * NULL with err set when the file no longer decodes to the size it had. */
+const float *legr_valset_image(const legr_valset *vs, int i, float *buf, char *err, size_t errlen);
 
 /* Decodes the image at path (3 channels, its own size) into *im, as
  * Darknet's loader would, but refusing what Darknet would replace by a blank
@@ -65,8 +108,20 @@ int legr_image_decode(const char *path, const char *listfile, image *im, char *e
 int legr_images_check(char *const *paths, int n, const char *listfile, char *err, size_t errlen);
 
 /* Fills net->input (and net->truth when truth != 0) with images
- * first..first+net->batch-1 of vs (wrapping around). */
-void legr_valset_fill(network *net, const legr_valset *vs, int first, int truth);
+ * first..first+net->batch-1 of vs (wrapping around).  0, or -1 with err
+ * set (legr_valset_image). */
+int legr_valset_fill(network *net, const legr_valset *vs, int first, int truth,
+                     char *err, size_t errlen);
+
+/* Image i's ground truth as Darknet's trainer lays it out (truths floats:
+ * boxes x y w h class in letterboxed coordinates, or a one-hot class). */
+void legr_valset_truth(const legr_valset *vs, int i, float *t, int truths);
+
+/* The images a BN re-estimation or validation-loss forward (and a
+ * fine-tuning sub-batch) takes at once: LEGR_FORWARD_BATCH, or net->batch
+ * when smaller; net->batch with a GPU (device memory, and throughput wants
+ * the whole batch). */
+int legr_forward_batch(const network *net);
 
 /* Reads a YOLO-format label file; a missing file is no objects.  Returns the
  * number of boxes (>= 0) or -1 with err naming the file and line. */
@@ -83,14 +138,26 @@ int legr_evaluate(network *net, const legr_valset *vs, float thresh, float iou,
                   legr_metrics *m, char *err, size_t errlen);
 void legr_metrics_free(legr_metrics *m);
 
-/* Darknet's training cost averaged over the set, from forward passes in
- * training mode without weight updates (BN rolling statistics are restored
- * afterwards).  Returns the loss per image, or a negative value on error. */
-double legr_validation_loss(network *net, const legr_valset *vs);
+/* Darknet's training cost per image over the set (each image once), from
+ * training-mode forwards of net->batch images without weight updates (the
+ * last one smaller), each computed legr_forward_batch(net) images at a time
+ * (bigbatch.h).  BN rolling statistics are left as they were.  0 with
+ * *loss set, or -1 with err set. */
+int legr_validation_loss(network *net, const legr_valset *vs, double *loss,
+                         char *err, size_t errlen);
 
-/* Re-estimates every batch-normalised layer's rolling mean and variance as
- * exact averages of the batch statistics of up to n_batches batches of the
- * set's images (forward in training mode, no weight update). */
-void legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches);
+/* Re-estimates every batch-normalised layer's rolling mean and variance
+ * from n_batches batches of net->batch images of the set (wrapping around):
+ * each batch as one training-mode forward (no weight update) computes its
+ * batch statistics (bigbatch.h: layer by layer, legr_forward_batch(net)
+ * images at a time, the same numbers to float rounding), and each
+ * channel's statistics over the batches are combined exactly: the mean and
+ * variance (Darknet's: over count - 1) of every value its BN input took,
+ * not an average of the batches' variances.  0, or -1 with err set (the
+ * statistics are then left as they were). */
+int legr_bn_reestimate(network *net, const legr_valset *vs, int n_batches, char *err, size_t errlen);
+/* The same computing fwd_batch images at a time (<= 0: legr_forward_batch). */
+int legr_bn_reestimate_at(network *net, const legr_valset *vs, int n_batches, int fwd_batch,
+                          char *err, size_t errlen);
 
 #endif

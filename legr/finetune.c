@@ -103,9 +103,24 @@ float legr_train_iteration(network *net, data d, legr_train_hook hook, void *ctx
     return n ? (float)(sum / (n * net->batch)) : 0;
 }
 
+/* The largest divisor of net->batch up to legr_forward_batch(net), or
+ * net->batch when that is 1 (a prime batch above it: a batch of one image
+ * would leave BN without a variance in 1x1 layers). */
+static int split_batch(const network *net)
+{
+    int b = legr_forward_batch(net);
+    while (b > 1 && net->batch % b) --b;
+    return b > 1 ? b : net->batch;
+}
+
 float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr, unsigned seed)
 {
     if (iters <= 0) return 0;
+    /* the same images per update in sub-batches of at most
+     * legr_forward_batch (memory), as Darknet's subdivisions= does */
+    int batch = net->batch, subdivisions = net->subdivisions, b = split_batch(net);
+    set_batch_network(net, b);
+    net->subdivisions = subdivisions * (batch / b);
     if (lr > 0) net->learning_rate = lr;
     net->policy = CONSTANT;
     net->burn_in = 0;
@@ -119,5 +134,7 @@ float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr, 
         free_data(buffer);
     }
     legr_unmute_stdout(muted);
+    set_batch_network(net, batch);
+    net->subdivisions = subdivisions;
     return (float)(sum / iters);
 }

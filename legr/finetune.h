@@ -41,7 +41,11 @@ float legr_train_iteration(network *net, data d, legr_train_hook hook, void *ctx
 
 /* Trains net for iters iterations (each net->batch * net->subdivisions
  * images) at learning rate lr (cfg's when lr <= 0), seeding Darknet's rand()
- * with seed first.  Returns the mean training loss. */
+ * with seed first.  The forward and backward passes take at most
+ * legr_forward_batch(net) images at a time (the largest divisor of
+ * net->batch up to it), the updates the same images as before, as a larger
+ * subdivisions= would; BN's batch statistics are then those of the smaller
+ * passes.  Returns the mean training loss. */
 float legr_finetune(network *net, const legr_trainset *ts, int iters, float lr,
                     unsigned seed);
 

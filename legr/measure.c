@@ -14,7 +14,7 @@ static int score_stage(network *net, const legr_measure_opts *o, legr_stage_scor
                        char *err, size_t errlen)
 {
     if (o->metrics && legr_evaluate(net, o->val, o->thresh, o->iou, &s->mt, err, errlen) != 0) return -1;
-    if (o->loss) s->loss = legr_validation_loss(net, o->val);
+    if (o->loss && legr_validation_loss(net, o->val, &s->loss, err, errlen) != 0) return -1;
     s->done = 1;
     return 0;
 }
@@ -27,7 +27,10 @@ int legr_measure(network *net, const legr_measure_opts *o, legr_measured *r,
     double t0 = what_time_is_it_now();
     if ((o->before || !bn) && score_stage(net, o, &r->plain, err, errlen) != 0) return -1;
     double t1 = what_time_is_it_now();
-    if (bn) legr_bn_reestimate(net, o->bnset, o->bn_batches);
+    if (bn && legr_bn_reestimate(net, o->bnset, o->bn_batches, err, errlen) != 0) {
+        legr_measured_free(r);
+        return -1;
+    }
     double t2 = what_time_is_it_now();
     if (bn && score_stage(net, o, &r->bn, err, errlen) != 0) {
         legr_measured_free(r);

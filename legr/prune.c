@@ -35,7 +35,10 @@ int legr_recover_network(legr_model *m, network *pruned, const legr_mask *mask,
             rep->layers = layers;
         }
     }
-    if (r->bn > 0) legr_bn_reestimate(pruned, r->images, r->bn);
+    if (r->bn > 0 && legr_bn_reestimate(pruned, r->images, r->bn, err, errlen) != 0) {
+        if (rep) legr_recovery_report_free(rep);
+        return -1;
+    }
     return 0;
 }
 

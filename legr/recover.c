@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECOVER_BATCH 8     /* images per forward pass */
-
 /* One layer being measured or re-fitted. */
 typedef struct {
     int layer;
@@ -209,7 +207,8 @@ static int accumulate(fit *f, const network *orig, const network *pruned, int nb
 static int run_images(fit *fits, int nf, network *orig, network *pruned, const legr_recover_opts *o,
                       int n_images, int end, scratch *s, char *err, size_t errlen)
 {
-    int B = RECOVER_BATCH;
+    /* the forwards run on the CPU, GPU build or not */
+    int B = LEGR_FORWARD_BATCH;
     if (orig->batch < B) B = orig->batch;
     if (pruned->batch < B) B = pruned->batch;
     int bo = orig->batch, bp = pruned->batch;
@@ -218,8 +217,8 @@ static int run_images(fit *fits, int nf, network *orig, network *pruned, const l
     int rc = 0;
     for (int first = 0; first < n_images && rc == 0; first += B) {
         int nb = n_images - first < B ? n_images - first : B;
-        legr_valset_fill(orig, o->images, first, 0);
-        legr_valset_fill(pruned, o->images, first, 0);
+        if (legr_valset_fill(orig, o->images, first, 0, err, errlen) != 0) { rc = -1; break; }
+        memcpy(pruned->input, orig->input, (size_t)B * orig->inputs * sizeof(float));
         forward_upto(orig, end);
         forward_upto(pruned, end);
         for (int k = 0; k < nf && rc == 0; ++k)

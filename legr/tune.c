@@ -173,8 +173,9 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     }
     int rc;
     if (o->nolabels) {
-        rc = o->images ? legr_imageset_load(o->images, net, 0, &s->images, err, errlen)
-                       : legr_valset_load(o->datacfg, "train", net, 0, &s->images, err, errlen);
+        /* every image kept: unlabelled_batch reads vs->pixels */
+        rc = o->images ? legr_imageset_load_cached(o->images, net, 0, SIZE_MAX, &s->images, err, errlen)
+                       : legr_valset_load_cached(o->datacfg, "train", net, 0, SIZE_MAX, &s->images, err, errlen);
         s->have_images = rc == 0;
         if (rc == 0 && s->images.n_images == 0)
             rc = legr_fail(err, errlen, "%s: the image list is empty", o->images ? o->images : o->datacfg);

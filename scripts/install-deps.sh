@@ -9,7 +9,7 @@
 set -eu
 
 PKGS="build-essential dpkg-dev pkg-config libopencv-dev libdnnl-dev libopenblas-dev zlib1g-dev
-libcmocka-dev liblapacke-dev libjansson-dev jq darknet dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin"
+libcmocka-dev liblapacke-dev libjansson-dev jq darknet dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin time"
 # Optional: clang with its sanitizer and libFuzzer runtimes, for `make fuzz`
 # and `make test SANITIZE=1` only (the Makefile sets LEGR_WITH_CLANG=1 there).
 CLANG_PKGS="clang libclang-rt-dev"
