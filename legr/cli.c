@@ -34,7 +34,7 @@ static void usage_all(FILE *fp)
         "                                           write PREFIX-<pct>.cfg/.weights keeping <ratio> of the FLOPs\n"
         "  eval <datacfg> <cfg> <weights> [-n N] [-thresh 0.005] [-iou 0.5] [-bn K] [-json FILE] [-v]\n"
         "                                           mAP@0.5 / mAP@[.5:.95] or top-1/top-5 on the valid= list\n"
-        "  search <cfg> <weights> [-data F] [-target 0.7,0.5,0.3] [-tau 200] [-evals 400] ... [-out F] [-resume]\n"
+        "  search <cfg> <weights> [-data F] [-target 0.7,0.5,0.3] [-tau 50] [-evals 400] ... [-out F] [-resume]\n"
         "                                           learn the LeGR ranking (alpha, kappa per group)\n"
         "  finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>] [-nolabels] [-iters 500] ...\n"
         "                                           fine-tune a pruned pair, distilling from the original\n"
@@ -123,7 +123,8 @@ static void usage_search(FILE *fp)
         "                  scored at every budget and the fitness is the mean, one ranking\n"
         "                  for all (one evaluation per budget); a ranking learned at one\n"
         "                  budget alone did not carry to the others (README)\n"
-        "  -tau 200        fine-tuning iterations per candidate (constant LR, no burn-in)\n"
+        "  -tau 50         fine-tuning iterations per candidate (constant LR, no burn-in);\n"
+        "                  0: none (then -recover N is the better cheap fitness; README)\n"
         "  -lr X           fine-tuning learning rate (default: the cfg's)\n"
         "  -batch B        fine-tuning batch (default and maximum: the cfg's batch; a cfg\n"
         "                  with batch=1, a testing cfg, fine-tunes at 16, with a warning)\n"
@@ -404,7 +405,7 @@ static void cmd_search(int argc, char **argv)
     int lr_given = has_arg(argc, argv, "-lr");
     a.datacfg = find_char_arg(argc, argv, "-data", 0);
     char *target = find_char_arg(argc, argv, "-target", "0.7,0.5,0.3");
-    a.tau = int_opt(argc, argv, "-tau", 200);
+    a.tau = int_opt(argc, argv, "-tau", 50);
     a.lr = float_opt(argc, argv, "-lr", 0);
     a.batch = int_opt(argc, argv, "-batch", 0);
     legr_evo_opts *eo = &a.evo;
