@@ -8,8 +8,9 @@
  * GEMM's barrier waits on whichever thread the scheduler left out (issue 16:
  * the same eval took 44 s in one run and over 300 s in the next; perf put
  * 93% of a search's time in libgomp).  With OMP_WAIT_POLICY=PASSIVE an
- * idle thread sleeps at once: two passive threads ran as fast as one thread
- * or faster, loaded or not, where the spinning default ran up to 10x slower
+ * idle thread sleeps at once: on this shared 2-core machine two passive
+ * threads ran about as fast as one thread or up to 2x faster, with or without
+ * a busy loop on one core, where the spinning default ran 2.4-17x slower
  * (scripts/bench-threads.sh, README "Threads").  So legr keeps libgomp's
  * thread count and changes only how idle threads wait.  OpenBLAS's own
  * threads (BLASIMPL=openblas; LAPACK's) spin 2^28 cycles by default:
