@@ -76,6 +76,10 @@ static pid_t start(const char *args, const char *ofile, const char *efile)
     fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
+        /* the default actions, however the tests were started: a background
+         * job of a non-interactive shell inherits SIGINT and SIGQUIT ignored */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
         int nul = open("/dev/null", O_RDONLY);
         int o = open(ofile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int e = open(efile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
