@@ -1,5 +1,6 @@
 /* measure.c: score, re-estimate BN, score (see measure.h). */
 #include "measure.h"
+#include "trainstats.h"
 #include "util.h"
 
 #include <string.h>

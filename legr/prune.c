@@ -1,5 +1,6 @@
 /* prune.c: writes one budget's pair and recovers it (see prune.h). */
 #include "prune.h"
+#include "trainstats.h"
 #include "surgery.h"
 #include "util.h"
 

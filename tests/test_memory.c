@@ -25,6 +25,7 @@
 #include "testutil.h"
 #include "model.h"
 #include "eval.h"
+#include "trainstats.h"
 #include "finetune.h"
 #include "util.h"
 
