@@ -40,3 +40,11 @@ int legr_output_check(const char *out, const legr_inputs *in, char *err, size_t 
         return legr_fail(err, errlen, "%s: refusing to overwrite an input file (choose another -out)", out);
     return legr_check_output(out, err, errlen);
 }
+
+int legr_output_distinct(const char *out, const char *const *others, int n, char *err, size_t errlen)
+{
+    for (int i = 0; i < n; ++i)
+        if (others[i] && (!strcmp(out, others[i]) || legr_same_file(out, others[i])))
+            return legr_fail(err, errlen, "%s: also written as another output of this command (choose another name)", out);
+    return 0;
+}

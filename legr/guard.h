@@ -32,4 +32,8 @@ int legr_input_data(legr_inputs *in, const char *path, const char *need, legr_da
  * file, in a writable directory); else -1 with err naming out. */
 int legr_output_check(const char *out, const legr_inputs *in, char *err, size_t errlen);
 
+/* 0 when out is none of the n other outputs of the same command (by name or,
+ * when both exist, by inode); else -1 with err naming out. */
+int legr_output_distinct(const char *out, const char *const *others, int n, char *err, size_t errlen);
+
 #endif

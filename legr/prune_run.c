@@ -78,8 +78,13 @@ static int name_outputs(const legr_prune_args *a, prune_state *s, legr_inputs *i
         if (!s->csv || !s->png) return legr_fail(err, errlen, "out of memory");
         if (legr_output_check(s->csv, in, err, errlen) || legr_output_check(s->png, in, err, errlen)) return -1;
     }
-    if (a->json && legr_output_check(a->json, in, err, errlen)) return -1;
-    return 0;
+    if (!a->json) return 0;
+    if (legr_output_check(a->json, in, err, errlen) ||
+        legr_output_distinct(a->json, (const char *const *)s->oc, a->n_ratios, err, errlen) ||
+        legr_output_distinct(a->json, (const char *const *)s->ow, a->n_ratios, err, errlen))
+        return -1;
+    const char *tables[] = { s->csv, s->png };
+    return legr_output_distinct(a->json, tables, 2, err, errlen);
 }
 
 /* The validation images of -eval and the recovery images, decoded before

@@ -355,6 +355,8 @@ int legr_run_search(const legr_search_args *a, char *err, size_t errlen)
                           legr_output_check(s->csv, &in, err, errlen) ||
                           (a->json && legr_output_check(a->json, &in, err, errlen))))
         goto done;
+    const char *outs[] = { a->out, s->ckpt, s->csv };
+    if (a->json && legr_output_distinct(a->json, outs, 3, err, errlen) != 0) goto done;
 
     if (legr_norms_compute(m->net, &m->graph, &s->nr) != 0) { legr_fail(err, errlen, "out of memory"); goto done; }
     if (a->by_latency) {

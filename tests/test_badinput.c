@@ -393,6 +393,22 @@ static void test_outputs_over_inputs(void **state)
     REFUSED("eval -json <weights>", tu_fmt("legr eval %s %s %s -json %s", DATA, CFG, W, W), "det.weights");
     REFUSED("eval -json <.data>", tu_fmt("legr eval %s %s %s -json %s", DATA, CFG, W, DATA), "det.data");
     REFUSED("eval -json <train= list>", tu_fmt("legr eval %s %s %s -json %s", DATA, CFG, W, q(g_train)), "train.txt");
+    REFUSED("flops -json <cfg>", tu_fmt("legr flops %s -json %s", CFG, CFG), "det.cfg", "overwrite");
+    REFUSED("prune -json <weights>", tu_fmt("legr prune %s %s 0.5 -out %s -json %s", CFG, W, q(outp("p")), W),
+            "det.weights", "overwrite");
+    REFUSED("prune -json <its own pair>", tu_fmt("legr prune %s %s 0.5 -out %s -json %s", CFG, W, q(outp("p")),
+            q(outp("p-50.cfg"))), "p-50.cfg", "another output");
+    REFUSED("prune -json <its own csv>", tu_fmt("legr prune %s %s 0.5 -out %s -eval %s -json %s", CFG, W,
+            q(outp("p")), DATA, q(outp("p.csv"))), "p.csv", "another output");
+    REFUSED("search -json <.data>", tu_fmt("legr search %s %s -data %s " SEARCH_OPTS " -out %s -json %s", CFG, W,
+            DATA, q(outp("s")), DATA), "det.data", "overwrite");
+    REFUSED("search -json <its ranking>", tu_fmt("legr search %s %s -data %s " SEARCH_OPTS " -out %s -json %s",
+            CFG, W, DATA, q(outp("s")), q(outp("s"))), "another output");
+    REFUSED("search -json <its log>", tu_fmt("legr search %s %s -data %s " SEARCH_OPTS " -out %s -json %s",
+            CFG, W, DATA, q(outp("s")), q(outp("s.csv"))), "s.csv", "another output");
+    setenv("LEGR_IMAGE_CACHE_MB", "abc", 1);     /* the child inherits it */
+    REFUSED("eval LEGR_IMAGE_CACHE_MB=abc", tu_fmt("legr eval %s %s %s", DATA, CFG, W), "LEGR_IMAGE_CACHE_MB");
+    unsetenv("LEGR_IMAGE_CACHE_MB");
     REFUSED("search -out <.data>", tu_fmt("legr search %s %s -data %s " SEARCH_OPTS " -out %s", CFG, W, DATA, DATA),
             "det.data", "overwrite");
     REFUSED("search -out <valid= list>",
