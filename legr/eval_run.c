@@ -8,6 +8,7 @@
 #include "model.h"
 #include "report.h"
 #include "threads.h"
+#include "trainstats.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -60,10 +61,12 @@ int legr_run_eval(const legr_eval_args *a, char *err, size_t errlen)
     legr_measure_opts o = legr_measure_defaults(&vs);
     o.thresh = a->thresh;
     o.iou = a->iou;
-    o.loss = a->loss;
     o.before = 1;
     o.bnset = a->bn ? &bnset : NULL;
     o.bn_batches = a->bn;
+    /* the loss of the network as given, once (not again after BN re-estimation) */
+    double loss = 0;
+    if (a->loss && legr_validation_loss(m.net, &vs, &loss, err, errlen) != 0) goto done;
     if (legr_measure(m.net, &o, &r, err, errlen) != 0) goto done;
     long flops = legr_network_flops(m.net, &m.graph, NULL);
     long params = legr_network_params(m.net, &m.graph, NULL);
@@ -81,7 +84,7 @@ int legr_run_eval(const legr_eval_args *a, char *err, size_t errlen)
         printf("time: decode+prepare %.3f s (once), forward %.3f s, scoring %.3f s\n",
                vs.decode_s, r.plain.mt.forward_s, r.plain.mt.score_s);
     }
-    if (a->loss) printf("validation loss (Darknet cost, training-mode forward): %.4f\n", r.plain.loss);
+    if (a->loss) printf("validation loss (Darknet cost, training-mode forward): %.4f\n", loss);
     if (a->bn) {
         char tag[64];
         snprintf(tag, sizeof tag, "BN re-estimated (%d x %d images)", a->bn, m.net->batch);
@@ -89,7 +92,7 @@ int legr_run_eval(const legr_eval_args *a, char *err, size_t errlen)
     }
     rc = 0;
     if (a->json) {
-        legr_eval_summary s = { a->cfg, a->weights, flops, params, latency, a->loss, r.plain.loss,
+        legr_eval_summary s = { a->cfg, a->weights, flops, params, latency, a->loss, loss,
                                 vs.is_detector, &r.plain.mt, a->bn ? &r.bn.mt : NULL };
         rc = legr_report_eval_json(a->json, &s, err, errlen);
     }

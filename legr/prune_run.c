@@ -124,9 +124,9 @@ static int load_ranking(const legr_prune_args *a, prune_state *s, char *err, siz
 }
 
 /* Accuracy of net on the -eval images, plain and after BN re-estimation on
- * bnset (when given), and its latency as legr bench measures it (batch 1,
- * one thread, median); fills row. */
-static int measure_row(network *net, const legr_valset *vs, const legr_valset *bnset, int bn,
+ * bnset (when given), and (timed) its latency as legr bench measures it
+ * (batch 1, one thread, median); fills row. */
+static int measure_row(network *net, const legr_valset *vs, const legr_valset *bnset, int bn, int timed,
                        legr_row *row, char *err, size_t errlen)
 {
     legr_measure_opts o = legr_measure_defaults(vs);
@@ -138,6 +138,7 @@ static int measure_row(network *net, const legr_valset *vs, const legr_valset *b
     row->acc = legr_stage_accuracy(&r.plain, vs);
     row->acc_bn = r.bn.done ? legr_stage_accuracy(&r.bn, vs) : -1;
     legr_measured_free(&r);
+    if (!timed) return 0;
     legr_bench_opts bo = { 10, 2, 1 };
     return legr_bench_median(net, &bo, &row->ms, err, errlen);
 }
@@ -153,13 +154,14 @@ static int measure_budget(const legr_prune_args *a, prune_state *s, int b, const
     network *pn = written_more ? legr_build_pruned(&s->m, &s->masks[b], "/tmp", (int)getpid() * 100 + b, err, errlen)
                                : legr_load_written_pair(tc, tw);
     if (!pn) return written_more ? -1 : legr_fail(err, errlen, "%s: Darknet could not load the pruned pair", tc);
-    int rc = measure_row(pn, &s->vs, s->have_bs ? &s->bs : NULL, eval_bn, row, err, errlen);
+    /* the written pair, when measured below, gives the row its latency */
+    int rc = measure_row(pn, &s->vs, s->have_bs ? &s->bs : NULL, eval_bn, a->recover <= 0, row, err, errlen);
     legr_free_network(pn);
     if (rc != 0 || a->recover <= 0) return rc;
     legr_row rr;
     if (!(pn = legr_load_written_pair(tc, tw)))
         return legr_fail(err, errlen, "%s: Darknet could not load the pruned pair", tc);
-    rc = measure_row(pn, &s->vs, NULL, 0, &rr, err, errlen);
+    rc = measure_row(pn, &s->vs, NULL, 0, 1, &rr, err, errlen);
     legr_free_network(pn);
     row->acc_rec = rr.acc;
     row->ms = rr.ms;
@@ -292,7 +294,7 @@ int legr_run_prune(const legr_prune_args *a, char *err, size_t errlen)
     s->rows[0] = (legr_row){ 1, full, params, -1, -1, -1, 0 };
     if (a->evaldata) {
         printf("evaluating the original on %d images...\n", s->vs.n_images);
-        if (measure_row(m->net, &s->vs, s->have_bs ? &s->bs : NULL, eval_bn, &s->rows[0], err, errlen) != 0)
+        if (measure_row(m->net, &s->vs, s->have_bs ? &s->bs : NULL, eval_bn, 1, &s->rows[0], err, errlen) != 0)
             goto done;
         legr_weights_apply(&m->w, m->net);    /* the original stays as read for reconstruction */
         s->nrows = 1;
