@@ -133,16 +133,6 @@ int legr_image_decode(const char *path, const char *listfile, image *im, char *e
     return 0;
 }
 
-int legr_images_check(char *const *paths, int n, const char *listfile, char *err, size_t errlen)
-{
-    for (int i = 0; i < n; ++i) {
-        image im;
-        if (legr_image_decode(paths[i], listfile, &im, err, errlen) != 0) return -1;
-        free_image(im);
-    }
-    return 0;
-}
-
 /* Image im prepared for a w x h input, as the set's images are. */
 static image prepare(const legr_valset *vs, image im)
 {

@@ -103,10 +103,6 @@ const float *legr_valset_image(const legr_valset *vs, int i, float *buf, char *e
  * is given.  The decoders' own messages are not shown. */
 int legr_image_decode(const char *path, const char *listfile, image *im, char *err, size_t errlen);
 
-/* 0 when each of the n paths decodes (legr_image_decode), else -1 with err
- * naming the first that does not: for lists Darknet's trainer loads. */
-int legr_images_check(char *const *paths, int n, const char *listfile, char *err, size_t errlen);
-
 /* Fills net->input (and net->truth when truth != 0) with images
  * first..first+net->batch-1 of vs (wrapping around).  0, or -1 with err
  * set (legr_valset_image). */

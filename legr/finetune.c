@@ -3,6 +3,7 @@
 #include "finetune.h"
 #include "util.h"
 #include "eval.h"
+#include "imagecheck.h"
 #include "datafile.h"
 #include "labels.h"
 
@@ -38,7 +39,8 @@ int legr_trainset_load(const char *datacfg, const network *net, legr_trainset *t
             rc = legr_fail(err, errlen, "%s: labels= list missing or shorter than classes=", datacfg);
     }
     /* Darknet's loader trains on a blank image in place of one it cannot
-     * decode, without telling: every image is decoded once here instead */
+     * decode, without telling: every image is decoded here first (once per
+     * unchanged list: imagecheck.c remembers it) */
     if (rc == 0) rc = legr_images_check(ts->paths, ts->n_paths, train, err, errlen);
     legr_datafile_free(&d);
     if (rc != 0) legr_trainset_free(ts);

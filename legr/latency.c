@@ -138,14 +138,6 @@ static int measure(legr_model *m, int threads, int runs, legr_latency *lt, char 
     return rc;
 }
 
-void legr_latency_cache_dir(char *buf, size_t len)
-{
-    const char *c = getenv("LEGR_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (c && *c) snprintf(buf, len, "%s", c);
-    else if (x && *x) snprintf(buf, len, "%s/darknet-legr", x);
-    else snprintf(buf, len, "%s/.cache/darknet-legr", h && *h ? h : "/tmp");
-}
-
 /* "model name" of /proc/cpuinfo, or "unknown". */
 static void cpu_model(char *buf, size_t len)
 {
@@ -174,7 +166,7 @@ static char *cache_path(const legr_model *m, int threads, const char *cpu)
     unsigned long long h = legr_fnv1a(text, len, legr_fnv1a(key, strlen(key), 0));
     free(text);
     char dir[512];
-    legr_latency_cache_dir(dir, sizeof dir);
+    legr_cache_dir(dir, sizeof dir);
     return legr_fmt("%s/latency-%016llx.txt", dir, (unsigned long long)h);
 }
 
@@ -201,12 +193,7 @@ static int load_cache(const char *path, int n_layers, legr_latency *lt)
 /* Writes the cache; a cache that cannot be written is no error. */
 static void save_cache(const char *path, const legr_model *m, const char *cpu, const legr_latency *lt)
 {
-    char dir[512];
-    legr_latency_cache_dir(dir, sizeof dir);
-    char *parent = legr_fmt("%s/..", dir);
-    if (parent) mkdir(parent, 0755);
-    free(parent);
-    mkdir(dir, 0755);
+    legr_cache_mkdir();
     char *tmp = NULL;
     FILE *fp = legr_open_temp(path, &tmp, NULL, 0);
     if (!fp) return;
@@ -238,7 +225,7 @@ int legr_latency_announce(legr_model *m, legr_latency *lt, char *err, size_t err
 {
     char dir[512];
     int cached = 0;
-    legr_latency_cache_dir(dir, sizeof dir);
+    legr_cache_dir(dir, sizeof dir);
     printf("latency model (one thread): ");
     fflush(stdout);
     if (legr_latency_get(m, 1, 15, lt, &cached, err, errlen) != 0) {

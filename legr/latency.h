@@ -34,10 +34,6 @@ int legr_latency_get(legr_model *m, int threads, int runs, legr_latency *lt, int
                      char *err, size_t errlen);
 void legr_latency_free(legr_latency *lt);
 
-/* Where the cache lives: $LEGR_CACHE, else $XDG_CACHE_HOME/darknet-legr, else
- * ~/.cache/darknet-legr (written into buf). */
-void legr_latency_cache_dir(char *buf, size_t len);
-
 /* legr_latency_get at one thread, 15 runs, saying on stdout whether the
  * model was cached or measured now, and what it predicts for the original
  * (prune and search -budget latency). */

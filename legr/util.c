@@ -1,6 +1,6 @@
 /* util.c: error formatting, checked allocation, strict number parsing,
- * regular-file checks, atomic and staged file writes, and the janitor that
- * removes a work directory however its owner ends. */
+ * regular-file checks, atomic and staged file writes, the cache directory,
+ * and the janitor that removes a work directory however its owner ends. */
 #define _GNU_SOURCE
 #include "util.h"
 
@@ -399,6 +399,24 @@ unsigned long long legr_fnv1a(const void *p, size_t n, unsigned long long h)
     if (!h) h = 1469598103934665603ull;
     for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
     return h;
+}
+
+void legr_cache_dir(char *buf, size_t len)
+{
+    const char *c = getenv("LEGR_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (c && *c) snprintf(buf, len, "%s", c);
+    else if (x && *x) snprintf(buf, len, "%s/darknet-legr", x);
+    else snprintf(buf, len, "%s/.cache/darknet-legr", h && *h ? h : "/tmp");
+}
+
+void legr_cache_mkdir(void)
+{
+    char dir[512];
+    legr_cache_dir(dir, sizeof dir);
+    char *parent = legr_fmt("%s/..", dir);
+    if (parent) mkdir(parent, 0755);
+    free(parent);
+    mkdir(dir, 0755);
 }
 
 char *legr_default_prefix(const char *path, const char *ext, const char *suffix)

@@ -98,6 +98,13 @@ char *legr_read_file(const char *path, size_t *len);
 /* 64-bit FNV-1a of n bytes, continuing from h (0: start afresh). */
 unsigned long long legr_fnv1a(const void *p, size_t n, unsigned long long h);
 
+/* legr's cache directory (latency tables, checked image lists): $LEGR_CACHE,
+ * else $XDG_CACHE_HOME/darknet-legr, else ~/.cache/darknet-legr (into buf).
+ * mkdir creates it (and its parent) if missing; failure is no error, since a
+ * cache that cannot be written is only not kept. */
+void legr_cache_dir(char *buf, size_t len);
+void legr_cache_mkdir(void);
+
 /* Lines of a text file without their line ends, empty lines skipped;
  * NULL if it cannot be read (or is not a regular file).  Free with
  * legr_free_strings. */

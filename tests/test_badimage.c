@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 
 #include "testutil.h"
 #include "model.h"
@@ -272,6 +273,68 @@ static void test_good_images_still_run(void **state)
     free(qc); free(qw); free(qbad); free(qdir); free(gd); free(qgd); free(o); free(qo);
 }
 
+/* legr finetune on list with LEGR_CACHE=cache; its exit status, stderr in *err. */
+static int finetune_with_cache(const char *data, const char *cache, char **err)
+{
+    char *qc = tu_quote(g_cfg), *qw = tu_quote(g_weights), *qd = tu_quote(data), *qk = tu_quote(cache);
+    char *o = tu_path(g_dir, "cached-out"), *qo = tu_quote(o), *out = NULL;
+    char *cmd = tu_fmt("LEGR_CACHE=%s OMP_NUM_THREADS=1 %s legr finetune %s %s %s -iters 1 -out %s",
+                       qk, g_darknet, qd, qc, qw, qo);
+    int rc = tu_run(cmd, &out, err);
+    free(qc); free(qw); free(qd); free(qk); free(o); free(qo); free(out); free(cmd);
+    return rc;
+}
+
+/* The number of images-*.ok files in dir. */
+static int checked_lists(const char *dir)
+{
+    char *entries = NULL;
+    tu_dir_entries(dir, &entries);
+    int n = 0;
+    for (const char *p = entries; p && (p = strstr(p, "images-")); ++p) ++n;
+    free(entries);
+    return n;
+}
+
+/* A train= list that decoded is remembered in the cache (imagecheck.c) and
+ * not decoded again; an image rewritten in place afterwards, even with the
+ * same size and its old mtime put back, is decoded again and refused. */
+static void test_checked_list_remembered(void **state)
+{
+    size_t n;
+    char *src = tu_fmt("%s/images/dog.jpg", g_dir), *bytes = tu_read_file(src, &n);
+    assert_non_null(bytes);
+    char *img = add_image("remembered", bytes, n);
+    char *list = tu_path(g_dir, "remembered.txt"), *text = tu_fmt("%s\n%s\n", src, img);
+    assert_int_equal(tu_write_text(list, text), 0);
+    char *data = write_data("remembered.data", list, list), *cache = tu_path(g_dir, "cache"), *err = NULL;
+
+    assert_int_equal(finetune_with_cache(data, cache, &err), 0);
+    free(err);
+    printf("  first run: %d checked list(s) in the cache\n", checked_lists(cache));
+    assert_int_equal(checked_lists(cache), 1);
+    assert_int_equal(finetune_with_cache(data, cache, &err), 0);
+    free(err);
+    assert_int_equal(checked_lists(cache), 1);      /* the same fingerprint */
+
+    struct stat st;
+    assert_int_equal(stat(img, &st), 0);
+    memset(bytes + 100, 0x55, n - 100);             /* same size, broken scans */
+    memset(bytes + 2, 0x11, 98);
+    FILE *fp = fopen(img, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, n, fp), n);
+    fclose(fp);
+    struct timespec times[2] = { st.st_atim, st.st_mtim };
+    assert_int_equal(utimensat(AT_FDCWD, img, times, 0), 0);
+    int rc = finetune_with_cache(data, cache, &err);
+    printf("  after rewriting %s in place (old mtime restored): exit %d: %s", img, rc, err);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(err, "cannot decode image"));
+    assert_non_null(strstr(err, "remembered.jpg"));
+    free(err); free(src); free(bytes); free(img); free(list); free(text); free(data); free(cache);
+}
+
 /* Darknet's own loaders, in this process with the fixture as cwd. */
 static void test_darknet_loader(void **state)
 {
@@ -415,6 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_legr_commands_refuse),
         cmocka_unit_test(test_good_images_still_run),
+        cmocka_unit_test(test_checked_list_remembered),
         cmocka_unit_test(test_darknet_loader),
         cmocka_unit_test(test_compat_loader),
         cmocka_unit_test(test_find_replace_in_place),

@@ -64,7 +64,8 @@ TEST_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                 -Wno-unused-result -Wno-missing-field-initializers \
                 $(if $(filter 1,$(SANITIZE)),$(SAN_FLAGS))
 TEST_SANLOG  := $(CURDIR)/$(TEST_BUILD)/sanitizer
-TEST_ENV     := $(if $(filter 1,$(SANITIZE)),\
+# legr's cache (latency tables, checked image lists) in the build tree, not ~/.cache
+TEST_ENV     := LEGR_CACHE=$(CURDIR)/$(TEST_BUILD)/cache $(if $(filter 1,$(SANITIZE)),\
                 ASAN_OPTIONS=detect_leaks=0:exitcode=99:suppressions=$(CURDIR)/tests/asan.supp:log_path=$(TEST_SANLOG)/$$name \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99:suppressions=$(CURDIR)/tests/ubsan.supp:log_path=$(TEST_SANLOG)/$$name)
 TEST_BLASSYM := $(if $(filter onednn,$(BLASIMPL)),dnnl_sgemm,cblas_sgemm)
