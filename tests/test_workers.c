@@ -5,7 +5,9 @@
  * resumed from its checkpoint ends as an uninterrupted one, and the
  * -mpi misuses fail with one clear line, with -same-data a candidate's
  * fitness does not depend on its number, and with several -target budgets
- * it is the mean of its fitness at each.  A tiny search (4 candidates, tau 2,
+ * it is the mean of its fitness at each; at -tau 0 (BN only, and with
+ * reconstruction) the fitness log and ranking do not depend on -workers.
+ * A tiny search (4 candidates, tau 2,
  * 20 validation images) keeps each run to seconds. */
 #include "testutil.h"
 
@@ -44,6 +46,24 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The search's CSV log cut in place to candidate,fitness,best of every row
+ * (the other columns are times). */
+static char *fitness_columns(char *text)
+{
+    char *o = text;
+    for (char *p = text; *p; ) {
+        int commas = 0;
+        while (*p && *p != '\n') {
+            if (*p == ',') ++commas;
+            if (commas < 3) *o++ = *p;
+            ++p;
+        }
+        if (*p) *o++ = *p++;
+    }
+    *o = 0;
+    return text;
+}
+
 /* Runs one search (prefix: a launcher such as mpirun, or ""); returns the
  * ranking file's text and the CSV log without its elapsed-time column. */
 static void search(const char *prefix, const char *name, const char *extra,
@@ -62,19 +82,7 @@ static void search(const char *prefix, const char *name, const char *extra,
     char *csv = tu_fmt("%s.csv", path);
     char *text = tu_read_file(csv, NULL);
     assert_non_null(text);
-    /* keep candidate,fitness,best of every row */
-    char *o = text;
-    for (char *p = text; *p; ) {
-        int commas = 0;
-        while (*p && *p != '\n') {
-            if (*p == ',') ++commas;
-            if (commas < 3) *o++ = *p;
-            ++p;
-        }
-        if (*p) *o++ = *p++;
-    }
-    *o = 0;
-    *log = text;
+    *log = fitness_columns(text);
     free(csv);
     free(path);
     free(cmd);
@@ -217,6 +225,52 @@ static void test_multi_target_fitness(void **state)
     free(path); free(text); free(both); free(hi); free(lo);
 }
 
+/* -tau 0 (no fine-tuning; BN re-estimated on 32 train= images, and with
+ * -recover reconstructed on 8): the fitness log and the ranking are the
+ * same twice at -workers 2 and the same at -workers 1, each candidate at one
+ * thread.  (-workers 1 evaluates at OMP_NUM_THREADS threads, and oneDNN
+ * splits a GEMM's sums by the thread count: at 2 threads the -recover
+ * fitness of a poor candidate differed in the third decimal.) */
+static void test_tau0_independent_of_workers(void **state)
+{
+    const char *modes[] = { "", "-recover 8" };
+    for (int m = 0; m < 2; ++m) {
+        char *r[3], *l[3];
+        const char *workers[3] = { "-workers 1", "-workers 2", "-workers 2" };
+        setenv("OMP_NUM_THREADS", "1", 1);
+        for (int k = 0; k < 3; ++k) {
+            char *name = tu_fmt("t0-%d-%d", m, k);
+            char *cmd = tu_fmt("./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
+                               "-data data/fashion-det/fashion-det.data -pool 3 -sample 2 -tau 0 -val 20 "
+                               "-bn-images 32 %s -seed 7 -evals 5 -target 0.5 %s -out %s/%s.ranking",
+                               modes[m], workers[k], g_dir, name);
+            char *out = NULL, *err = NULL;
+            int rc = tu_run(cmd, &out, &err);
+            if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
+            char *path = tu_fmt("%s/%s.ranking", g_dir, name), *csv = tu_fmt("%s.csv", path);
+            r[k] = tu_read_file(path, NULL);
+            char *text = tu_read_file(csv, NULL);
+            assert_non_null(r[k]);
+            assert_non_null(text);
+            l[k] = fitness_columns(text);
+            free(name); free(cmd); free(out); free(err); free(path); free(csv);
+        }
+        unsetenv("OMP_NUM_THREADS");
+        printf("  -tau 0 %s: fitness log at -workers 1:\n%s", modes[m], l[0]);
+        assert_string_equal(l[1], l[2]);
+        assert_string_equal(l[0], l[1]);
+        /* the header's "# evolution: ... workers N" line says how it ran */
+        for (int k = 0; k < 3; ++k) {
+            char *e = strstr(r[k], "# evolution:"), *end = e ? strchr(e, '\n') : NULL;
+            assert_non_null(end);
+            memmove(e, end + 1, strlen(end + 1) + 1);
+        }
+        assert_string_equal(r[0], r[1]);
+        assert_string_equal(r[1], r[2]);
+        for (int k = 0; k < 3; ++k) { free(r[k]); free(l[k]); }
+    }
+}
+
 /* A testing cfg (batch=1) gets a warning and fine-tunes at batch 16; the
  * cost is projected before the first candidate; -recover and -round go
  * into the candidates and the ranking's header. */
@@ -256,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_mpi_misuse),
         cmocka_unit_test(test_same_data_fitness),
         cmocka_unit_test(test_multi_target_fitness),
+        cmocka_unit_test(test_tau0_independent_of_workers),
         cmocka_unit_test(test_search_options),
     };
     return cmocka_run_group_tests_name("workers", tests, setup, teardown);
