@@ -627,10 +627,59 @@ static void training_step_random(const char *cfg, int detector)
     free(dir);
 }
 
-/* The depthwise patch: a dense 1x1 conv (so the depthwise layer has an
- * input delta to write), then a depthwise conv with BN, over kernel sizes,
- * strides, pads and odd input sizes: one train-mode forward, then backward
- * from the same random output delta, through stock's library and ours. */
+/* One two-layer cfg (a dense 1x1 conv, so that the layer under test has an
+ * input delta to write, then the layer under test) through stock's library
+ * and ours: one train-mode forward, then backward from the same random
+ * output delta.  Returns the number of arrays that differ; *worst_f and
+ * *worst_b keep the largest relative differences seen. */
+static int conv_case(const char *dir, const char *text, const char *what, int seed,
+                     double *worst_f, double *worst_b)
+{
+    int bad = 0;
+    char *cfg = tu_path(dir, "case.cfg"), *w = tu_path(dir, "case.weights");
+    assert_int_equal(tu_write_text(cfg, text), 0);
+    assert_int_equal(tu_random_weights(cfg, w, seed), 0);
+    tu_quiet_begin();
+    network *sn = S.parse_network_cfg(cfg), *on = parse_network_cfg(cfg);
+    S.load_weights(sn, w);
+    load_weights(on, w);
+    tu_quiet_end();
+    layer *ls = &sn->layers[1], *lo = &on->layers[1];
+    float *x = rand_array((size_t)on->inputs * on->batch, -1, 1);
+    memcpy(sn->input, x, sizeof(float) * on->inputs * on->batch);
+    memcpy(on->input, x, sizeof(float) * on->inputs * on->batch);
+    sn->train = on->train = 1;
+    S.forward_network(sn);
+    forward_network(on);
+    char label[128];
+    snprintf(label, sizeof label, "%s forward", what);
+    bad += !check_close(label, ls->output, lo->output, (size_t)lo->outputs * lo->batch, 1e-5, worst_f);
+    float *dy = rand_array((size_t)lo->outputs * lo->batch, -1, 1);
+    memcpy(ls->delta, dy, sizeof(float) * lo->outputs * lo->batch);
+    memcpy(lo->delta, dy, sizeof(float) * lo->outputs * lo->batch);
+    memset(sn->layers[0].delta, 0, sizeof(float) * on->layers[0].outputs * on->batch);
+    memset(on->layers[0].delta, 0, sizeof(float) * on->layers[0].outputs * on->batch);
+    S.backward_network(sn);
+    backward_network(on);
+    snprintf(label, sizeof label, "%s weight updates", what);
+    bad += !check_close(label, ls->weight_updates, lo->weight_updates, lo->nweights, 1e-4, worst_b);
+    snprintf(label, sizeof label, "%s input delta", what);
+    bad += !check_close(label, sn->layers[0].delta, on->layers[0].delta,
+                        (size_t)on->layers[0].outputs * on->batch, 1e-4, worst_b);
+    snprintf(label, sizeof label, "%s, the conv before: weight updates", what);
+    bad += !check_close(label, sn->layers[0].weight_updates, on->layers[0].weight_updates,
+                        on->layers[0].nweights, 1e-4, worst_b);
+    /* the backward pass did something */
+    assert_true(tu_max_abs(lo->weight_updates, lo->nweights) > 0);
+    assert_true(tu_max_abs(on->layers[0].delta, on->layers[0].outputs) > 0);
+    S.free_network(sn);
+    free_network(on);
+    free(x); free(dy); free(cfg); free(w);
+    return bad;
+}
+
+/* The depthwise patch: a depthwise conv with BN over kernel sizes, strides,
+ * pads and odd input sizes. */
 static void test_depthwise(void **state)
 {
     const int sizes[] = {1, 3, 5}, strides[] = {1, 2}, pads[] = {0, 1};
@@ -641,55 +690,47 @@ static void test_depthwise(void **state)
     for (int a = 0; a < 3; ++a) for (int b = 0; b < 2; ++b) for (int c = 0; c < 2; ++c)
     for (int d = 0; d < 2; ++d) {
         int size = sizes[a], stride = strides[b], pad = pads[c];
-        char *cfg = tu_path(dir, "dw.cfg"), *w = tu_path(dir, "dw.weights");
         char *text = tu_fmt("[net]\nbatch=2\nsubdivisions=1\nwidth=%d\nheight=%d\nchannels=6\n\n"
                             "[convolutional]\nfilters=12\nsize=1\nactivation=linear\n\n"
                             "[convolutional]\nbatch_normalize=1\nfilters=12\ngroups=12\nsize=%d\n"
                             "stride=%d\npad=%d\nactivation=linear\n",
                             shapes[d][0], shapes[d][1], size, stride, pad);
-        assert_int_equal(tu_write_text(cfg, text), 0);
-        assert_int_equal(tu_random_weights(cfg, w, 11 + cases), 0);
-        tu_quiet_begin();
-        network *sn = S.parse_network_cfg(cfg), *on = parse_network_cfg(cfg);
-        S.load_weights(sn, w);
-        load_weights(on, w);
-        tu_quiet_end();
-        layer *ls = &sn->layers[1], *lo = &on->layers[1];
-        assert_int_equal(lo->groups, 12);
-        float *x = rand_array((size_t)on->inputs * on->batch, -1, 1);
-        memcpy(sn->input, x, sizeof(float) * on->inputs * on->batch);
-        memcpy(on->input, x, sizeof(float) * on->inputs * on->batch);
-        sn->train = on->train = 1;
-        S.forward_network(sn);
-        forward_network(on);
-        char label[96];
-        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d forward", size, size, stride, pad);
-        bad += !check_close(label, ls->output, lo->output, (size_t)lo->outputs * lo->batch, 1e-5, &worst_f);
-        float *dy = rand_array((size_t)lo->outputs * lo->batch, -1, 1);
-        memcpy(ls->delta, dy, sizeof(float) * lo->outputs * lo->batch);
-        memcpy(lo->delta, dy, sizeof(float) * lo->outputs * lo->batch);
-        memset(sn->layers[0].delta, 0, sizeof(float) * on->layers[0].outputs * on->batch);
-        memset(on->layers[0].delta, 0, sizeof(float) * on->layers[0].outputs * on->batch);
-        S.backward_network(sn);
-        backward_network(on);
-        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d weight updates", size, size, stride, pad);
-        bad += !check_close(label, ls->weight_updates, lo->weight_updates, lo->nweights, 1e-4, &worst_b);
-        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d input delta", size, size, stride, pad);
-        bad += !check_close(label, sn->layers[0].delta, on->layers[0].delta,
-                            (size_t)on->layers[0].outputs * on->batch, 1e-4, &worst_b);
-        snprintf(label, sizeof label, "depthwise %dx%d s%d p%d, the conv before: weight updates",
-                 size, size, stride, pad);
-        bad += !check_close(label, sn->layers[0].weight_updates, on->layers[0].weight_updates,
-                            on->layers[0].nweights, 1e-4, &worst_b);
-        /* the backward pass did something */
-        assert_true(tu_max_abs(lo->weight_updates, lo->nweights) > 0);
-        assert_true(tu_max_abs(on->layers[0].delta, on->layers[0].outputs) > 0);
-        S.free_network(sn);
-        free_network(on);
-        free(x); free(dy); free(text); free(cfg); free(w);
+        char *what = tu_fmt("depthwise %dx%d s%d p%d", size, size, stride, pad);
+        bad += conv_case(dir, text, what, 11 + cases, &worst_f, &worst_b);
+        free(text); free(what);
         ++cases;
     }
     printf("  %d depthwise cases: largest relative difference forward %.3g, backward %.3g\n",
+           cases, worst_f, worst_b);
+    tu_rmtree(dir);
+    free(dir);
+    assert_int_equal(bad, 0);
+}
+
+/* conv-few-channels-direct: a dense 3x3 conv over 1-4 input channels, with
+ * and without BN, strides 1 and 2, pads 0 and 1, odd input sizes; and 5
+ * channels, which keeps the GEMM path, as a control of the same check. */
+static void test_few_channels(void **state)
+{
+    const int channels[] = {1, 2, 3, 4, 5}, strides[] = {1, 2}, pads[] = {0, 1};
+    const int shapes[][2] = {{9, 7}, {17, 16}};
+    char *dir = tu_mkdtemp("kernels-few");
+    int bad = 0, cases = 0;
+    double worst_f = 0, worst_b = 0;
+    for (int a = 0; a < 5; ++a) for (int b = 0; b < 2; ++b) for (int c = 0; c < 2; ++c)
+    for (int d = 0; d < 2; ++d) {
+        int ch = channels[a], stride = strides[b], pad = pads[c], bn = (cases % 2) == 0;
+        char *text = tu_fmt("[net]\nbatch=2\nsubdivisions=1\nwidth=%d\nheight=%d\nchannels=3\n\n"
+                            "[convolutional]\nfilters=%d\nsize=1\nactivation=linear\n\n"
+                            "[convolutional]\nbatch_normalize=%d\nfilters=7\nsize=3\n"
+                            "stride=%d\npad=%d\nactivation=leaky\n",
+                            shapes[d][0], shapes[d][1], ch, bn, stride, pad);
+        char *what = tu_fmt("3x3 conv over %d channel(s) s%d p%d bn%d", ch, stride, pad, bn);
+        bad += conv_case(dir, text, what, 31 + cases, &worst_f, &worst_b);
+        free(text); free(what);
+        ++cases;
+    }
+    printf("  %d few-channel cases: largest relative difference forward %.3g, backward %.3g\n",
            cases, worst_f, worst_b);
     tu_rmtree(dir);
     free(dir);
@@ -735,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_batchnorm_layer),
         cmocka_unit_test(test_fill_copy),
         cmocka_unit_test(test_depthwise),
+        cmocka_unit_test(test_few_channels),
         cmocka_unit_test(test_training_step_detector),
         cmocka_unit_test(test_training_step_depthwise),
         cmocka_unit_test(test_training_step_classifier),
