@@ -12,9 +12,9 @@
  *    activate_array / gradient_array for every activation (bit for bit but
  *    logistic, 1e-6), mean_cpu / variance_cpu / normalize_cpu /
  *    normalize_delta_cpu (1e-5 relative), maxpool forward and backward over
- *    sizes, strides and pads with tied maxima (outputs and argmax indexes
+ *    sizes (up to 13), strides and pads with tied maxima (outputs and argmax indexes
  *    bit for bit), a [batchnorm] layer forward and backward in train and
- *    inference mode, fill_cpu / copy_cpu;
+ *    inference mode, fill_cpu / copy_cpu, shortcut_cpu (bit for bit);
  *  - one training step of the embedded default models at batch 2
  *    (cfg/fashion-det.cfg: conv+BN+leaky, maxpool, route, upsample, [yolo];
  *    cfg/fashion-resnet.cfg: conv+BN+linear, [shortcut], avgpool, softmax)
@@ -64,6 +64,7 @@ static struct {
                                 float *);
     void (*fill_cpu)(int, float, float *, int);
     void (*copy_cpu)(int, float *, int, float *, int);
+    void (*shortcut_cpu)(int, int, int, int, float *, int, int, int, float, float, float *);
     void (*forward_maxpool_layer)(const layer, network);
     void (*backward_maxpool_layer)(const layer, network);
     void (*forward_batchnorm_layer)(layer, network);
@@ -91,7 +92,7 @@ static int stock_setup(void **state)
     } while (0)
     SYM(im2col_cpu); SYM(col2im_cpu); SYM(activate_array); SYM(gradient_array);
     SYM(mean_cpu); SYM(variance_cpu); SYM(normalize_cpu); SYM(normalize_delta_cpu);
-    SYM(fill_cpu); SYM(copy_cpu);
+    SYM(fill_cpu); SYM(copy_cpu); SYM(shortcut_cpu);
     SYM(forward_maxpool_layer); SYM(backward_maxpool_layer);
     SYM(forward_batchnorm_layer); SYM(backward_batchnorm_layer);
     SYM(parse_network_cfg); SYM(load_weights); SYM(set_batch_network);
@@ -287,10 +288,12 @@ static void test_batchnorm_kernels(void **state)
 
 static void test_maxpool(void **state)
 {
-    int size, stride, pad, hw, cases = 0, bad = 0;
-    const int dims[][2] = {{1, 1}, {4, 4}, {5, 7}, {13, 13}, {16, 10}};
-    for (size = 1; size <= 3; ++size) for (stride = 1; stride <= 3; ++stride)
-    for (pad = 0; pad <= size + 1; ++pad) for (hw = 0; hw < 5; ++hw) {
+    int size, stride, pad, hw, si, cases = 0, bad = 0;
+    const int dims[][2] = {{1, 1}, {4, 4}, {5, 7}, {10, 10}, {13, 13}, {16, 10}};
+    /* 5, 9 and 13 at stride 1 are an SPP block's (maxpool-stride1-separable) */
+    const int sizes[] = {1, 2, 3, 4, 5, 9, 13};
+    for (si = 0; si < 7; ++si) for (stride = 1; stride <= 3; ++stride)
+    for (size = sizes[si], pad = 0; pad <= size + 1; ++pad) for (hw = 0; hw < 6; ++hw) {
         const int batch = 2, c = 3, h = dims[hw][0], w = dims[hw][1];
         maxpool_layer l;
         network net = {0};
@@ -393,6 +396,31 @@ static void test_batchnorm_layer(void **state)
         free_layer(lo);
     }
     printf("  [batchnorm] layer, train and inference: largest relative difference %.3g\n", worst);
+    assert_int_equal(bad, 0);
+}
+
+/* shortcut_cpu (shortcut-same-shape-flat): same shapes, and the strided
+ * and sampled ones that keep stock's loops, with alpha and beta as a
+ * [shortcut] has them (1, 1) and others; bit for bit. */
+static void test_shortcut(void **state)
+{
+    const int shapes[][6] = {   /* w1 h1 c1 (add), w2 h2 c2 (out) */
+        {13, 13, 16, 13, 13, 16}, {1, 1, 1, 1, 1, 1}, {7, 5, 3, 7, 5, 3},
+        {26, 26, 8, 13, 13, 8}, {13, 13, 8, 26, 26, 8}, {10, 10, 6, 10, 10, 4}, {10, 10, 4, 10, 10, 6}};
+    const float coef[][2] = {{1, 1}, {0.5f, -2}, {0, 1}};
+    int bad = 0;
+    for (int k = 0; k < 7; ++k) for (int a = 0; a < 3; ++a) {
+        const int *d = shapes[k], batch = 2;
+        size_t na = (size_t)batch * d[0] * d[1] * d[2], no = (size_t)batch * d[3] * d[4] * d[5];
+        float *add = rand_array(na, -1, 1), *os = rand_array(no, -1, 1), *oo = dup_array(os, no);
+        S.shortcut_cpu(batch, d[0], d[1], d[2], add, d[3], d[4], d[5], coef[a][0], coef[a][1], os);
+        shortcut_cpu(batch, d[0], d[1], d[2], add, d[3], d[4], d[5], coef[a][0], coef[a][1], oo);
+        char label[96];
+        snprintf(label, sizeof label, "shortcut_cpu %dx%dx%d into %dx%dx%d, %g %g", d[0], d[1], d[2],
+                 d[3], d[4], d[5], coef[a][0], coef[a][1]);
+        bad += !check_same(label, os, oo, no * sizeof(float));
+        free(add); free(os); free(oo);
+    }
     assert_int_equal(bad, 0);
 }
 
@@ -775,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_batchnorm_layer),
         cmocka_unit_test(test_fill_copy),
+        cmocka_unit_test(test_shortcut),
         cmocka_unit_test(test_depthwise),
         cmocka_unit_test(test_few_channels),
         cmocka_unit_test(test_training_step_detector),
