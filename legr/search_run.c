@@ -149,6 +149,14 @@ static int check_reachable(legr_model *m, const legr_norms *nr, const legr_fitne
     return rc;
 }
 
+/* "12 min" under an hour, else "3.4 h", into buf. */
+static const char *duration(double seconds, char *buf, size_t len)
+{
+    if (seconds < 3600) snprintf(buf, len, "%.0f min", seconds / 60);
+    else snprintf(buf, len, "%.1f h", seconds / 3600);
+    return buf;
+}
+
 /* The search's cost before it starts: the original's forward time at batch
  * 1 (measured here) times the image passes of a candidate (fitness.c). */
 static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int left, int workers)
@@ -158,10 +166,18 @@ static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int lef
     double ms;
     if (legr_bench_median(m->net, &o, &ms, err, sizeof err) != 0) return;
     double passes, s = legr_fitness_cost(fc, ms, &passes);
-    double total = s * left / (workers > 0 ? workers : 1);
+    int w = workers > 0 ? workers : 1;
+    char a[32], b[32];
     printf("cost projection: about %.0f s per candidate (%.0f image passes at %.1f ms, the original's "
-           "forward here), %d candidates on %d worker%s: about %.1f h; the ETA after each batch replaces this\n",
-           s, passes, ms, left, workers, workers > 1 ? "s" : "", total / 3600);
+           "forward here), %d candidates on %d worker%s: about %s",
+           s, passes, ms, left, workers, workers > 1 ? "s" : "", duration(s * left / w, a, sizeof a));
+    if (fc->tau > 0) {
+        /* the cheap alternative, measured against -tau 50 in the README */
+        legr_fitness_ctx no_tuning = *fc;
+        no_tuning.tau = 0;
+        printf(" (with -tau 0: about %s)", duration(legr_fitness_cost(&no_tuning, ms, NULL) * left / w, b, sizeof b));
+    }
+    printf("; the ETA after each batch replaces this\n");
 }
 
 /* The fitness kind: -fitness, or mAP for detectors and top-1 for classifiers. */
