@@ -71,15 +71,15 @@ int legr_images_check(char *const *paths, int n, const char *listfile, char *err
 {
     char *cache = fingerprint_path(paths, n);
     if (cache && cache_says_checked(cache)) { free(cache); return 0; }
-    int tty = isatty(2), shown = 0, rc = 0;
-    double t0 = what_time_is_it_now(), last = 0;
+    int tty = isatty(2), rc = 0;
+    double t0 = what_time_is_it_now(), last = 0;   /* last > 0: a progress line is shown */
     for (int i = 0; i < n && rc == 0; ++i) {
         image im;
         if (legr_image_decode(paths[i], listfile, &im, err, errlen) != 0) rc = -1;
         else free_image(im);
-        if (tty && i > 0) { show_progress(i, n, t0, &last); shown = last > 0; }
+        if (tty && i > 0) show_progress(i, n, t0, &last);
     }
-    if (shown) fprintf(stderr, "\r%*s\r", 78, "");
+    if (last > 0) fprintf(stderr, "\r%*s\r", 78, "");
     if (rc == 0 && cache) cache_remember(cache, listfile, n);
     free(cache);
     return rc;

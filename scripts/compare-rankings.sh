@@ -92,16 +92,15 @@ fine_tune() {
             -seed "$k" -out "$p-ft-$k" > "$p-ft-$k.log" 2>&1 ||
             { echo "compare-rankings: legr finetune failed, see $p-ft-$k.log" >&2; exit 1; }
         tuned=$p-ft-$k.weights
-        echo "$(score "$p-ft-$k.cfg" "$tuned") $(score "$p-ft-$k.cfg" "$tuned" "$BN")"
-        return
+    else
+        local name; name=$(basename "$p")
+        ft_cfg "$p.cfg" "$p-ft-$k.cfg"
+        ./darknet "$train" train "$OUT/test.data" "$p-ft-$k.cfg" "$p.weights" > "$p-ft-$k.log" 2>&1 ||
+            { echo "compare-rankings: training failed, see $p-ft-$k.log" >&2; exit 1; }
+        if [ "$kind" = det ]; then tuned=$OUT/backup/$name-ft-${k}_final.weights
+        else tuned=$OUT/backup/$name-ft-$k.weights; fi
+        [ -f "$tuned" ] || { echo "compare-rankings: $tuned missing, see $p-ft-$k.log" >&2; exit 1; }
     fi
-    local name; name=$(basename "$p")
-    ft_cfg "$p.cfg" "$p-ft-$k.cfg"
-    ./darknet "$train" train "$OUT/test.data" "$p-ft-$k.cfg" "$p.weights" > "$p-ft-$k.log" 2>&1 ||
-        { echo "compare-rankings: training failed, see $p-ft-$k.log" >&2; exit 1; }
-    if [ "$kind" = det ]; then tuned=$OUT/backup/$name-ft-${k}_final.weights
-    else tuned=$OUT/backup/$name-ft-$k.weights; fi
-    [ -f "$tuned" ] || { echo "compare-rankings: $tuned missing, see $p-ft-$k.log" >&2; exit 1; }
     echo "$(score "$p-ft-$k.cfg" "$tuned") $(score "$p-ft-$k.cfg" "$tuned" "$BN")"
 }
 

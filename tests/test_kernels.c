@@ -706,6 +706,16 @@ static int conv_case(const char *dir, const char *text, const char *what, int se
     return bad;
 }
 
+/* After a series of conv_case: the figures, the fixture removed, no case bad. */
+static void conv_cases_done(const char *kind, int cases, double worst_f, double worst_b, char *dir, int bad)
+{
+    printf("  %d %s cases: largest relative difference forward %.3g, backward %.3g\n",
+           cases, kind, worst_f, worst_b);
+    tu_rmtree(dir);
+    free(dir);
+    assert_int_equal(bad, 0);
+}
+
 /* The depthwise patch: a depthwise conv with BN over kernel sizes, strides,
  * pads and odd input sizes. */
 static void test_depthwise(void **state)
@@ -728,11 +738,7 @@ static void test_depthwise(void **state)
         free(text); free(what);
         ++cases;
     }
-    printf("  %d depthwise cases: largest relative difference forward %.3g, backward %.3g\n",
-           cases, worst_f, worst_b);
-    tu_rmtree(dir);
-    free(dir);
-    assert_int_equal(bad, 0);
+    conv_cases_done("depthwise", cases, worst_f, worst_b, dir, bad);
 }
 
 /* conv-few-channels-direct: a dense 3x3 conv over 1-4 input channels, with
@@ -758,11 +764,7 @@ static void test_few_channels(void **state)
         free(text); free(what);
         ++cases;
     }
-    printf("  %d few-channel cases: largest relative difference forward %.3g, backward %.3g\n",
-           cases, worst_f, worst_b);
-    tu_rmtree(dir);
-    free(dir);
-    assert_int_equal(bad, 0);
+    conv_cases_done("few-channel", cases, worst_f, worst_b, dir, bad);
 }
 
 /* A small depthwise-separable classifier (no zoo needed): one training step. */
