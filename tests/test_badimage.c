@@ -297,8 +297,9 @@ static int checked_lists(const char *dir)
 }
 
 /* A train= list that decoded is remembered in the cache (imagecheck.c) and
- * not decoded again; an image rewritten in place afterwards, even with the
- * same size and its old mtime put back, is decoded again and refused. */
+ * not decoded again; a damaged entry is written again, a cache path that is
+ * a file is left alone; an image rewritten in place afterwards, even with
+ * the same size and its old mtime put back, is decoded again and refused. */
 static void test_checked_list_remembered(void **state)
 {
     size_t n;
@@ -316,6 +317,32 @@ static void test_checked_list_remembered(void **state)
     assert_int_equal(finetune_with_cache(data, cache, &err), 0);
     free(err);
     assert_int_equal(checked_lists(cache), 1);      /* the same fingerprint */
+
+    /* a damaged entry is not trusted: the list is decoded and the entry
+     * written again */
+    char *entries = NULL;
+    tu_dir_entries(cache, &entries);
+    char *name = strstr(entries, "images-"), *end = name ? strpbrk(name, "\n ") : NULL;
+    assert_non_null(name);
+    if (end) *end = 0;
+    char *entry = tu_path(cache, name);
+    assert_int_equal(tu_write_text(entry, "damaged\n"), 0);
+    assert_int_equal(finetune_with_cache(data, cache, &err), 0);
+    free(err);
+    char *again = tu_read_file(entry, NULL);
+    assert_non_null(again);
+    assert_true(strncmp(again, "legr-images v1\n", 15) == 0);
+    free(again); free(entry); free(entries);
+
+    /* a cache path that is a regular file: no cache, the run as without
+     * one, the file as it was */
+    char *notdir = tu_path(g_dir, "cache-is-a-file");
+    assert_int_equal(tu_write_text(notdir, "keep me\n"), 0);
+    assert_int_equal(finetune_with_cache(data, notdir, &err), 0);
+    free(err);
+    char *kept = tu_read_file(notdir, NULL);
+    assert_string_equal(kept, "keep me\n");
+    free(kept); free(notdir);
 
     struct stat st;
     assert_int_equal(stat(img, &st), 0);
