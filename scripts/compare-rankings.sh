@@ -71,7 +71,7 @@ sed "s|^valid *=.*||; s|^test *= *\(.*\)|valid=\1|; s|^backup *=.*|backup=$abs/b
 score() {
     local bn=()
     [ -z "${3:-}" ] || bn=(-bn "$3")
-    local json="$2.score.json"
+    local json; json=$OUT/$(basename "$2").score.json   # in OUT, never beside an input
     ./darknet legr eval "$OUT/test.data" "$1" "$2" "${bn[@]}" -json "$json" >/dev/null 2>&1 ||
         { echo "compare-rankings: legr eval failed on $1 $2" >&2; exit 1; }
     sed -n "s/.*\"$metric\": \([0-9.]*\).*/\1/p" "$json" | tail -n 1
