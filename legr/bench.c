@@ -1,6 +1,6 @@
 /* bench.c: forward latency.  Each timed pass runs the layers as Darknet's
  * network_predict does (patches/inference-without-delta-bookkeeping.patch:
- * the layers' forward functions, no delta zeroing), with a clock around
+ * forward_layer_inference, no delta zeroing), with a clock around
  * every layer, so the whole-pass and per-layer figures come from the
  * same passes.  Several networks are timed side by side: pass k of each
  * runs before pass k + 1 of any, so that a busy spell of the machine hits
@@ -54,7 +54,7 @@ static double timed_pass(network *net, const float *input, double *layer_ms)
         double t = now_ms();
         n.index = i;
         layer l = n.layers[i];
-        l.forward(l, n);
+        forward_layer_inference(l, n);
         n.input = l.output;
         if (l.truth) n.truth = l.output;
         layer_ms[i] = now_ms() - t;

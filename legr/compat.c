@@ -7,6 +7,8 @@
  * - gemm_cpu_set_threads sets OpenMP's thread count when OpenMP is linked in
  *   (Darknet's OPENMP=1 loops), else does nothing: stock gemm_cpu has no
  *   threads of its own.
+ * - forward_layer_inference is the layer's own forward, as stock's
+ *   network_predict runs it.
  * - try_load_image decodes with stb_image (compiled into Darknet's image.c)
  *   even when Darknet is built with OpenCV: stock's OpenCV loader runs a shell
  *   on an undecodable file (system("echo <path> >> bad.list")) and its stb
@@ -25,6 +27,11 @@ extern void omp_set_num_threads(int) __attribute__((weak));
 __attribute__((weak)) void gemm_cpu_set_threads(int n)
 {
     if (omp_set_num_threads) omp_set_num_threads(n);
+}
+
+__attribute__((weak)) void forward_layer_inference(layer l, network net)
+{
+    l.forward(l, net);
 }
 
 /* Darknet's planar float image from stb's interleaved bytes, each value as

@@ -9,6 +9,7 @@
 #include "flops.h"
 #include "util.h"
 #include "gemm.h"
+#include "compat.h"
 #ifdef GPU
 #include "weights.h"
 #endif
@@ -98,7 +99,7 @@ static int fit_init(fit *f, const network *orig, const network *pruned, const le
     return 0;
 }
 
-/* Runs layers [0, end) of net in inference mode, as forward_network does. */
+/* Runs layers [0, end) of net in inference mode, as network_predict does. */
 static void forward_upto(network *net, int end)
 {
     network n = *net;
@@ -106,7 +107,7 @@ static void forward_upto(network *net, int end)
     for (int i = 0; i < end; ++i) {
         n.index = i;
         layer l = n.layers[i];
-        l.forward(l, n);
+        forward_layer_inference(l, n);
         n.input = l.output;
         if (l.truth) n.truth = l.output;
     }

@@ -15,6 +15,8 @@
  *    sizes (up to 13), strides and pads with tied maxima (outputs and argmax indexes
  *    bit for bit), a [batchnorm] layer forward and backward in train and
  *    inference mode, fill_cpu / copy_cpu, shortcut_cpu (bit for bit);
+ *  - convolutions through both libraries (train-mode forward, backward):
+ *    depthwise, few-channel and banded-im2col shapes;
  *  - one training step of the embedded default models at batch 2
  *    (cfg/fashion-det.cfg: conv+BN+leaky, maxpool, route, upsample, [yolo];
  *    cfg/fashion-resnet.cfg: conv+BN+linear, [shortcut], avgpool, softmax)
@@ -741,9 +743,9 @@ static void test_depthwise(void **state)
     conv_cases_done("depthwise", cases, worst_f, worst_b, dir, bad);
 }
 
-/* conv-few-channels-direct: a dense 3x3 conv over 1-4 input channels, with
- * and without BN, strides 1 and 2, pads 0 and 1, odd input sizes; and 5
- * channels, which keeps the GEMM path, as a control of the same check. */
+/* conv-few-channels-direct: a dense 3x3 conv over 1-3 input channels, with
+ * and without BN, strides 1 and 2, pads 0 and 1, odd input sizes; and 4 and 5
+ * channels, which keep the GEMM path, as controls of the same check. */
 static void test_few_channels(void **state)
 {
     const int channels[] = {1, 2, 3, 4, 5}, strides[] = {1, 2}, pads[] = {0, 1};
@@ -765,6 +767,35 @@ static void test_few_channels(void **state)
         ++cases;
     }
     conv_cases_done("few-channel", cases, worst_f, worst_b, dir, bad);
+}
+
+/* conv-im2col-in-bands: dense convs whose im2col matrix exceeds 4 MB, so
+ * that it is built and multiplied in bands of rows, the last band short:
+ * 3x3 stride 1 and 2, 5x5 without padding. */
+static void test_conv_bands(void **state)
+{
+    const int cases_[][6] = {   /* w, h, c, size, stride, pad */
+        {96, 96, 16, 3, 1, 1}, {191, 190, 16, 3, 2, 1}, {68, 66, 16, 5, 1, 0},
+    };
+    char *dir = tu_mkdtemp("kernels-bands");
+    int bad = 0, cases = 0;
+    double worst_f = 0, worst_b = 0;
+    for (int a = 0; a < 3; ++a) {
+        const int *k = cases_[a];
+        int out_w = (k[0] + 2 * k[5] - k[3]) / k[4] + 1, out_h = (k[1] + 2 * k[5] - k[3]) / k[4] + 1;
+        assert_true((double)k[2] * k[3] * k[3] * out_w * out_h * sizeof(float) > 4 << 20);
+        char *text = tu_fmt("[net]\nbatch=2\nsubdivisions=1\nwidth=%d\nheight=%d\nchannels=3\n\n"
+                            "[convolutional]\nfilters=%d\nsize=1\nactivation=linear\n\n"
+                            "[convolutional]\nbatch_normalize=1\nfilters=9\nsize=%d\n"
+                            "stride=%d\npad=%d\nactivation=leaky\n",
+                            k[0], k[1], k[2], k[3], k[4], k[5]);
+        char *what = tu_fmt("%dx%d conv s%d p%d over %dx%dx%d (im2col in bands)", k[3], k[3], k[4], k[5],
+                            k[0], k[1], k[2]);
+        bad += conv_case(dir, text, what, 51 + cases, &worst_f, &worst_b);
+        free(text); free(what);
+        ++cases;
+    }
+    conv_cases_done("banded im2col", cases, worst_f, worst_b, dir, bad);
 }
 
 /* A small depthwise-separable classifier (no zoo needed): one training step. */
@@ -808,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_shortcut),
         cmocka_unit_test(test_depthwise),
         cmocka_unit_test(test_few_channels),
+        cmocka_unit_test(test_conv_bands),
         cmocka_unit_test(test_training_step_detector),
         cmocka_unit_test(test_training_step_depthwise),
         cmocka_unit_test(test_training_step_classifier),
