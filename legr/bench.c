@@ -2,9 +2,8 @@
  * network_predict does (patches/inference-without-delta-bookkeeping.patch:
  * forward_layer_inference, no delta zeroing), with a clock around
  * every layer, so the whole-pass and per-layer figures come from the
- * same passes.  Several networks are timed side by side: pass k of each
- * runs before pass k + 1 of any, so that a busy spell of the machine hits
- * them alike.  Medians, not means: a pass that the machine interrupts moves
+ * same passes.  Several networks are timed side by side, in short turns
+ * (bench.h), so that a busy spell of the machine hits them alike.  Medians, not means: a pass that the machine interrupts moves
  * the mean, not the median. */
 #include "bench.h"
 #include "gemm.h"
@@ -18,7 +17,7 @@
 
 legr_bench_opts legr_bench_defaults(void)
 {
-    legr_bench_opts o = { 20, 3, 1 };
+    legr_bench_opts o = { 20, 3, 1, 5 };
     return o;
 }
 
@@ -128,8 +127,8 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
                        legr_bench_result *r, char *err, size_t errlen)
 {
     memset(r, 0, n_nets * sizeof(*r));
-    if (o->runs < 1 || o->warmup < 0 || o->threads < 0)
-        return legr_fail(err, errlen, "bench: runs >= 1, warmup >= 0 and threads >= 0");
+    if (o->runs < 1 || o->warmup < 0 || o->threads < 0 || o->turn < 1)
+        return legr_fail(err, errlen, "bench: runs >= 1, warmup >= 0, threads >= 0 and turn >= 1");
     samples *s = legr_calloc(n_nets, sizeof(samples));
     int rc = s ? 0 : -1;
     for (int j = 0; j < n_nets && rc == 0; ++j) {
@@ -142,11 +141,17 @@ int legr_bench_forward(network **nets, int n_nets, const legr_bench_opts *o,
         if (o->threads > 0) gemm_cpu_set_threads(o->threads);
         for (int k = 0; k < o->warmup; ++k)
             for (int j = 0; j < n_nets; ++j) timed_pass(nets[j], s[j].input, s[j].layers);
-        for (int k = 0; k < o->runs; ++k)
+        for (int k0 = 0; k0 < o->runs; k0 += o->turn)
             for (int j = 0; j < n_nets; ++j) {
                 network *net = nets[j];
-                s[j].pass[k] = timed_pass(net, s[j].input, s[j].layers + (size_t)k * net->n);
-                s[j].decode[k] = s[j].detector ? timed_decode(net) : 0;
+                int end = k0 + o->turn < o->runs ? k0 + o->turn : o->runs;
+                /* untimed: back to this network's data in the caches (its
+                 * figures are overwritten by the first timed pass) */
+                if (n_nets > 1 && o->turn > 1) timed_pass(net, s[j].input, s[j].layers + (size_t)k0 * net->n);
+                for (int k = k0; k < end; ++k) {
+                    s[j].pass[k] = timed_pass(net, s[j].input, s[j].layers + (size_t)k * net->n);
+                    s[j].decode[k] = s[j].detector ? timed_decode(net) : 0;
+                }
             }
         if (o->threads > 0) gemm_cpu_set_threads(before);
         for (int j = 0; j < n_nets && rc == 0; ++j)

@@ -181,11 +181,15 @@ static void usage_finetune(FILE *fp)
 static void usage_bench(FILE *fp)
 {
     fprintf(fp,
-        "usage: darknet legr bench <cfg> [<cfg> ...] [-runs 20] [-warmup 3] [-threads 1] [-layers]\n"
+        "usage: darknet legr bench <cfg> [<cfg> ...] [-runs 20] [-warmup 3] [-threads 1]\n"
+        "                          [-turn 5] [-layers]\n"
         "  Forward latency of each cfg at batch 1 and its own input size (Darknet's\n"
         "  random initial weights: the values do not change the time): -warmup untimed\n"
-        "  passes, then -runs timed ones, the cfgs' passes interleaved so that machine\n"
-        "  noise hits them alike.  Prints the median (min-max) ms of the forward pass,\n"
+        "  passes, then -runs timed ones.  The cfgs take turns of -turn timed passes,\n"
+        "  each turn after one untimed pass: each cfg is timed with its own data in the\n"
+        "  caches, as a deployed model runs, and machine noise hits the cfgs alike (-turn\n"
+        "  1: each pass right after another cfg's, no untimed pass: caches cold).\n"
+        "  Prints the median (min-max) ms of the forward pass,\n"
         "  its ratio to the first cfg's next to the FLOP ratio, and the decoding of\n"
         "  detections (boxes + NMS) apart.  -layers adds each cfg's median ms per layer.\n");
 }
@@ -492,10 +496,12 @@ static void cmd_bench(int argc, char **argv)
     o->runs = int_opt(argc, argv, "-runs", o->runs);
     o->warmup = int_opt(argc, argv, "-warmup", o->warmup);
     o->threads = int_opt(argc, argv, "-threads", o->threads);
+    o->turn = int_opt(argc, argv, "-turn", o->turn);
     a.layers = find_arg(argc, argv, "-layers");
     if (o->runs < 1 || o->runs > 100000 || o->warmup < 0 || o->warmup > 100000)
         die("-runs must be within 1..100000 and -warmup within 0..100000");
     if (o->threads < 1 || o->threads > 1024) die("-threads must be within 1..1024");
+    if (o->turn < 1 || o->turn > 100000) die("-turn must be within 1..100000");
     char *pos[LEGR_MAX_BENCH_CFGS];
     a.n_cfgs = positionals(argc, argv, 3, pos, LEGR_MAX_BENCH_CFGS);
     if (a.n_cfgs < 1) { usage_bench(stderr); exit(1); }

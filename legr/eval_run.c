@@ -72,7 +72,7 @@ int legr_run_eval(const legr_eval_args *a, char *err, size_t errlen)
     long params = legr_network_params(m.net, &m.graph, NULL);
     print_metrics("eval", &vs, &r.plain.mt);
     /* the latency users feel: legr bench's measure, not the eval's mean */
-    legr_bench_opts bo = { 10, 2, 1 };
+    legr_bench_opts bo = { 10, 2, 1, 5 };
     double latency;
     if (legr_bench_median(m.net, &bo, &latency, err, errlen) != 0) goto done;
     int nt = legr_threads_current();

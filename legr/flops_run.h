@@ -1,6 +1,6 @@
 /* flops_run.h: the `legr flops` and `legr bench` pipelines: what a cfg
  * costs, counted (FLOPs, parameters, prunable groups) and timed (forward
- * latency at batch 1, several cfgs interleaved). */
+ * latency at batch 1, several cfgs timed in turns). */
 #ifndef LEGR_FLOPS_RUN_H
 #define LEGR_FLOPS_RUN_H
 

@@ -118,7 +118,7 @@ static int measure(legr_model *m, int threads, int runs, legr_latency *lt, char 
     }
     rmdir(dir);
     legr_bench_result r[N_POINTS];
-    legr_bench_opts o = { runs, 2, threads };
+    legr_bench_opts o = { runs, 2, threads, 5 };
     if (rc == 0) rc = legr_bench_forward(nets, N_POINTS, &o, r, err, errlen);
     if (rc == 0 && latency_alloc(lt, m->net->n) != 0) rc = legr_fail(err, errlen, "out of memory");
     for (int i = 0; rc == 0 && i < m->net->n; ++i) {

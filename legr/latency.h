@@ -28,7 +28,7 @@ double legr_latency_network(const legr_latency *lt, const network *net, const le
 
 /* The model for m (loaded with weights) at `threads` threads: read from
  * the cache, or measured (a few seconds to minutes: three networks, `runs`
- * interleaved passes each) and cached.  *cached (if given) says which.
+ * passes each, in turns) and cached.  *cached (if given) says which.
  * Returns 0 or -1 with err set. */
 int legr_latency_get(legr_model *m, int threads, int runs, legr_latency *lt, int *cached,
                      char *err, size_t errlen);

@@ -139,7 +139,7 @@ static int measure_row(network *net, const legr_valset *vs, const legr_valset *b
     row->acc_bn = r.bn.done ? legr_stage_accuracy(&r.bn, vs) : -1;
     legr_measured_free(&r);
     if (!timed) return 0;
-    legr_bench_opts bo = { 10, 2, 1 };
+    legr_bench_opts bo = { 10, 2, 1, 5 };
     return legr_bench_median(net, &bo, &row->ms, err, errlen);
 }
 

@@ -161,7 +161,7 @@ static const char *duration(double seconds, char *buf, size_t len)
  * 1 (measured here) times the image passes of a candidate (fitness.c). */
 static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int left, int workers)
 {
-    legr_bench_opts o = { 3, 1, 1 };        /* each worker runs one thread */
+    legr_bench_opts o = { 3, 1, 1, 5 };     /* each worker runs one thread */
     char err[256];
     double ms;
     if (legr_bench_median(m->net, &o, &ms, err, sizeof err) != 0) return;

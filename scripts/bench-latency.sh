@@ -11,7 +11,7 @@
 # (g) latency against FLOPs: yolov3-tiny at 416 (random weights from
 #     `legr init`), cfg/fashion-det.cfg and Yolo-Fastest 1.1 (zoo) pruned to
 #     0.7, 0.5 and 0.3 of their FLOPs by `legr prune`, all four cfgs of a
-#     model in one `legr bench` (passes interleaved); the latency ratio to
+#     model in one `legr bench` (cfgs timed in turns of 5 passes); the latency ratio to
 #     the original beside the FLOP ratio, target ratio <= r + 0.1; the same
 #     with `legr prune -round 8` when legr prune has that option, and the
 #     0.5 pair of `legr prune -budget latency` (target <= 0.55);
@@ -126,7 +126,7 @@ latency_rows() {
                    rd == " lat" ? "0.05 (-budget latency)" : "0.1", l, k, rd, lr, fr, t, ok ? "met" : "MISSED", ok ? t - lr : lr - t >> s }'
     done
 }
-echo "(g) latency against FLOPs: legr prune 0.7 0.5 0.3 (plain L2 ranking), one legr bench per model (passes interleaved; at least $runs timed per cfg)"
+echo "(g) latency against FLOPs: legr prune 0.7 0.5 0.3 (plain L2 ranking), one legr bench per model (cfgs in turns of 5 passes; at least $runs timed per cfg)"
 printf "  %-22s %-7s %7s %6s %24s  %7s  %7s  %s\n" model keep GFLOPs FLOPs "median ms (min-max)" latency fastest target
 latency_rows yt "yolov3-tiny 416" "$yt_cfg" "$yt_weights"
 if [ -f models/fashion-det.weights ]; then
