@@ -161,7 +161,8 @@ static void usage_finetune(FILE *fp)
     fprintf(fp,
         "usage: darknet legr finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>]\n"
         "                             [-nolabels [-images LIST]] [-iters 500] [-lr X] [-distill 1]\n"
-        "                             [-batch N] [-snapshot K] [-out PREFIX] [-resume] [-seed 1]\n"
+        "                             [-batch N] [-freeze-bn] [-snapshot K] [-out PREFIX] [-resume]\n"
+        "                             [-seed 1]\n"
         "  Fine-tunes a (pruned) pair on the train= list of <datacfg> with Darknet's own\n"
         "  training step.  The schedule is set here, not in the cfg: no burn-in, the cfg's\n"
         "  learning_rate (or -lr) for the first 80%% of -iters, a tenth of it for the rest,\n"
@@ -172,6 +173,9 @@ static void usage_finetune(FILE *fp)
         "                same images, with weight -distill, on top of Darknet's loss\n"
         "  -nolabels     the teacher's outputs are the only target: no label files are\n"
         "                read; images from -images LIST or the train= list (random flips)\n"
+        "  -freeze-bn    BN normalises by the rolling statistics of <weights> while\n"
+        "                training, and they stay as they are (default: Darknet's batch\n"
+        "                statistics, which on a few hundred images drift; CPU only)\n"
         "  -out PREFIX   writes PREFIX.cfg, PREFIX.weights (seen = 0, loads in stock\n"
         "                Darknet) and PREFIX.state; default <weights name>-ft\n"
         "  -snapshot K   PREFIX.weights and PREFIX.state every K iterations (default\n"
@@ -542,6 +546,7 @@ static void cmd_finetune(int argc, char **argv)
     o.batch = int_opt(argc, argv, "-batch", 0);
     o.snapshot = int_opt(argc, argv, "-snapshot", 0);
     o.resume = find_arg(argc, argv, "-resume");
+    o.freeze_bn = find_arg(argc, argv, "-freeze-bn");
     o.seed = (unsigned)int_opt(argc, argv, "-seed", 1);
     char *out = find_char_arg(argc, argv, "-out", 0);
     char *pos[3];

@@ -3,6 +3,7 @@
 #include "model.h"
 #include "finetune.h"
 #include "distill.h"
+#include "bnfreeze.h"
 #include "eval.h"
 #include "guard.h"
 #include "rng.h"
@@ -171,6 +172,10 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
             return legr_fail(err, errlen, "-teacher runs on the CPU build for now (run with -nogpu)");
 #endif
     }
+#ifdef GPU
+    if (o->freeze_bn && gpu_index >= 0)
+        return legr_fail(err, errlen, "-freeze-bn runs on the CPU build for now (run with -nogpu)");
+#endif
     int rc;
     if (o->nolabels) {
         /* every image kept: unlabelled_batch reads vs->pixels */
@@ -249,6 +254,9 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
            "iteration %d, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
            net->subdivisions, lr0, lr0 / 10, decay_at + 1, net->momentum, net->decay);
+    if (o->freeze_bn)
+        printf("  BN statistics frozen: %d BN convs normalise by their rolling mean and variance, "
+               "which stay as they are\n", legr_bn_freeze(net));
     printf("  %s%s; snapshots every %d iterations to %s (state %s)%s\n",
            o->teacher_cfg ? (o->nolabels ? "distillation only (no labels), teacher " : "Darknet's loss + distillation, teacher ")
                           : "Darknet's loss",

@@ -24,6 +24,7 @@ typedef struct {
     int batch;                  /* images per sub-batch, <= the cfg's (<= 0: the cfg's) */
     int snapshot;               /* iterations between snapshots (<= 0: iters / 10) */
     int resume;
+    int freeze_bn;              /* BN statistics frozen while training (bnfreeze.h) */
     unsigned seed;
 } legr_tune_opts;
 

@@ -10,6 +10,9 @@
  *   - `legr finetune -teacher -nolabels`: 20 label-free distillation
  *     iterations lower the distillation loss; the output loads in stock
  *     Darknet; -resume continues from the state file;
+ *   - frozen BN (bnfreeze.c): a training pass leaves the rolling statistics
+ *     as they are, computes what inference computes, and its gradients
+ *     (weights, BN scale and bias, the input) match finite differences;
  *   - bad input: one `legr:` line, non-zero exit, nothing written. */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +25,8 @@
 #include "surgery.h"
 #include "recover.h"
 #include "eval.h"
+#include "bnfreeze.h"
+#include "convolutional_layer.h"
 
 #define SAMPLES "/usr/share/darknet/data/"
 
@@ -363,6 +368,111 @@ static void assert_refused(const char *dir, const char *cmd, const char *says)
     free(err);
 }
 
+/* L = 0.5 * |output of the last layer - target|^2 after a frozen-BN
+ * forward in training mode. */
+static double frozen_loss(network *net, const float *x, const float *target)
+{
+    memcpy(net->input, x, sizeof(float) * net->inputs * net->batch);
+    net->train = 1;
+    forward_network(net);
+    layer *l = &net->layers[net->n - 1];
+    double L = 0;
+    for (int i = 0; i < l->outputs * l->batch; ++i) L += 0.5 * (l->output[i] - target[i]) * (l->output[i] - target[i]);
+    return L;
+}
+
+/* Darknet's updates are minus the gradient (delta = -dL/dy); each checked
+ * entry against a central difference of L (linear activations: L is
+ * quadratic in every parameter, so the difference is exact but for float
+ * rounding; the activations' own gradients are Darknet's). */
+static void check_grad(network *net, float *param, const float *update, int n, const float *x,
+                       const float *target, const char *what, int *checked)
+{
+    for (int j = 0; j < n; j += n / 5 + 1) {
+        float keep = param[j], h = 1e-2f * (fabsf(keep) > 1 ? fabsf(keep) : 1);
+        param[j] = keep + h;
+        double lp = frozen_loss(net, x, target);
+        param[j] = keep - h;
+        double lm = frozen_loss(net, x, target);
+        param[j] = keep;
+        double num = (lp - lm) / (2 * h), ana = -update[j];
+        printf("  %s[%d]: analytic %.5g, finite difference %.5g\n", what, j, ana, num);
+        assert_true(fabs(ana - num) <= 0.02 * fabs(num) + 1e-3);
+        ++*checked;
+    }
+}
+
+static void test_frozen_bn_gradients(void **state)
+{
+    char *dir = tu_mkdtemp("recover-frozen");
+    char *cfg = tu_path(dir, "net.cfg"), *w = tu_path(dir, "net.weights");
+    assert_int_equal(tu_write_text(cfg,
+        "[net]\nbatch=2\nsubdivisions=1\nwidth=12\nheight=12\nchannels=3\n\n"
+        "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=linear\n\n"
+        "[convolutional]\nbatch_normalize=1\nfilters=4\ngroups=4\nsize=3\nstride=2\npad=1\nactivation=linear\n\n"
+        "[convolutional]\nbatch_normalize=1\nfilters=3\nsize=1\nstride=1\npad=0\nactivation=linear\n"), 0);
+    assert_int_equal(tu_random_weights(cfg, w, 5), 0);
+    network *net = tu_load(cfg, w);
+    /* statistics a trained network would have */
+    for (int i = 0; i < net->n; ++i)
+        for (int f = 0; f < net->layers[i].n; ++f) {
+            net->layers[i].rolling_mean[f] = 0.1f * (f - 1);
+            net->layers[i].rolling_variance[f] = 0.5f + 0.3f * f;
+            net->layers[i].scales[f] = 0.8f + 0.1f * f;
+            net->layers[i].biases[f] = 0.05f * f;
+        }
+    int n_in = net->inputs * net->batch, n_out = net->layers[net->n - 1].outputs * net->batch;
+    float *x = calloc(n_in, sizeof(float)), *t = calloc(n_out, sizeof(float));
+    for (int i = 0; i < n_in; ++i) x[i] = (float)((i * 37) % 23) / 23.f - 0.4f;
+    for (int i = 0; i < n_out; ++i) t[i] = (float)((i * 11) % 7) / 7.f;
+
+    /* inference output, then training with frozen BN: the same output, the
+     * same statistics */
+    memcpy(net->input, x, sizeof(float) * n_in);
+    float *pred = network_predict(net, x);
+    float *ref = calloc(n_out, sizeof(float));
+    memcpy(ref, pred, sizeof(float) * n_out);
+    float rm = net->layers[0].rolling_mean[2], rv = net->layers[0].rolling_variance[2];
+    assert_int_equal(legr_bn_freeze(net), 3);
+    frozen_loss(net, x, t);
+    layer *last = &net->layers[net->n - 1];
+    for (int i = 0; i < n_out; ++i) assert_true(fabsf(last->output[i] - ref[i]) <= 1e-5f * (1 + fabsf(ref[i])));
+    assert_true(net->layers[0].rolling_mean[2] == rm && net->layers[0].rolling_variance[2] == rv);
+
+    /* the gradients of L at these weights */
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        memset(l->weight_updates, 0, l->nweights * sizeof(float));
+        memset(l->bias_updates, 0, l->n * sizeof(float));
+        memset(l->scale_updates, 0, l->n * sizeof(float));
+    }
+    float *dx = calloc(n_in, sizeof(float));
+    frozen_loss(net, x, t);
+    for (int i = 0; i < n_out; ++i) last->delta[i] = t[i] - last->output[i];
+    net->delta = dx;
+    backward_network(net);
+    net->delta = 0;
+    int checked = 0;
+    for (int i = 0; i < net->n; ++i) {
+        layer *l = &net->layers[i];
+        char what[64];
+        snprintf(what, sizeof what, "layer %d weights", i);
+        check_grad(net, l->weights, l->weight_updates, l->nweights, x, t, what, &checked);
+        snprintf(what, sizeof what, "layer %d BN scales", i);
+        check_grad(net, l->scales, l->scale_updates, l->n, x, t, what, &checked);
+        snprintf(what, sizeof what, "layer %d BN biases", i);
+        check_grad(net, l->biases, l->bias_updates, l->n, x, t, what, &checked);
+    }
+    check_grad(net, x, dx, n_in, x, t, "input", &checked);
+    printf("frozen BN: %d gradient entries checked\n", checked);
+    legr_bn_thaw(net);
+    assert_true(net->layers[0].forward == forward_convolutional_layer);
+    legr_free_network(net);
+    free(x); free(t); free(ref); free(dx); free(cfg); free(w);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_bad_input(void **state)
 {
     det_case d;
@@ -486,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_exact_linear_combination),
         cmocka_unit_test(test_prune_recover_writes_recovered_pair),
         cmocka_unit_test(test_finetune_nolabels_distillation),
+        cmocka_unit_test(test_frozen_bn_gradients),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests_name("recover", tests, NULL, NULL);
