@@ -12,7 +12,8 @@
 # Spearman rank correlation of each fitness with final.
 #
 #   scripts/fitness-study.sh [cfg weights data] (env: N=24 BUDGET=0.5 TAU=50
-#       FT_ITERS=100 BATCH=16 VAL=250 TEST=500 JOBS=1 OUT=/tmp/fitness-study
+#       FT_ITERS=100 BATCH=16 LR= (the fine-tunings' -lr; empty: the cfg's)
+#       VAL=250 TEST=500 JOBS=1 OUT=/tmp/fitness-study
 #       CANDS="1 2 17" runs only those; a candidate with a row is not run again)
 set -eu
 CFG=${1:-cfg/fashion-det.cfg}
@@ -20,6 +21,7 @@ W=${2:-models/fashion-det.weights}
 DATA=${3:-data/fashion-det/fashion-det.data}
 N=${N:-24}; BUDGET=${BUDGET:-0.5}; TAU=${TAU:-50}; FT_ITERS=${FT_ITERS:-100}; BATCH=${BATCH:-16}
 VAL=${VAL:-250}; TEST=${TEST:-500}; JOBS=${JOBS:-1}; OUT=${OUT:-/tmp/fitness-study}
+LR=${LR:-}
 DN=${DARKNET:-./darknet}
 export OMP_NUM_THREADS=1
 mkdir -p "$OUT"
@@ -68,12 +70,12 @@ one() {     # one candidate: c<k>
     $DN legr prune "$CFG" "$W" $rank "$BUDGET" -out "$d/q" >/dev/null 2>&1
     # tau: TAU iterations from the plain pair, then BN, on VAL images
     $DN legr finetune "$DATA" "$d/q-$pct.cfg" "$d/q-$pct.weights" \
-        -iters "$TAU" -batch "$BATCH" -seed 1 -out "$d/tau" >"$d/tau.log" 2>&1
+        -iters "$TAU" -batch "$BATCH" ${LR:+-lr "$LR"} -seed 1 -out "$d/tau" >"$d/tau.log" 2>&1
     $DN legr eval "$DATA" "$d/tau.cfg" "$d/tau.weights" -n "$VAL" -bn 4 -json "$d/tau.json" >/dev/null 2>&1
     local ft; ft=$(acc '.bn_reestimated.map50 // .bn_reestimated.top1' "$d/tau.json")
     # final: FT_ITERS iterations (same seed for all), BN, on the TEST split
     $DN legr finetune "$DATA" "$d/q-$pct.cfg" "$d/q-$pct.weights" \
-        -iters "$FT_ITERS" -batch "$BATCH" -seed 1 -out "$d/ft" >"$d/ft.log" 2>&1
+        -iters "$FT_ITERS" -batch "$BATCH" ${LR:+-lr "$LR"} -seed 1 -out "$d/ft" >"$d/ft.log" 2>&1
     $DN legr eval "$TESTDATA" "$d/ft.cfg" "$d/ft.weights" -n "$TEST" -bn 4 -json "$d/final.json" >/dev/null 2>&1
     local ff; ff=$(acc '.bn_reestimated.map50 // .bn_reestimated.top1' "$d/final.json")
     echo "$c,$fb,$fr,$ft,$ff" > "$d/row.csv"
@@ -82,7 +84,7 @@ one() {     # one candidate: c<k>
 
 [ -f "$OUT/c02.ranking" ] || make_candidates
 start=$(date +%s)
-export -f one acc; export CFG W DATA TESTDATA BUDGET TAU FT_ITERS BATCH VAL TEST OUT DN
+export -f one acc; export CFG W DATA TESTDATA BUDGET TAU FT_ITERS BATCH LR VAL TEST OUT DN
 # CANDS: which candidates to run (default all N: 1 2 ... N)
 echo ${CANDS:-$(seq 1 "$N")} | tr ' ' '\n' | xargs -P "$JOBS" -I{} bash -c 'c=c$(printf %02d {}); [ -f "$OUT/$c/row.csv" ] || one "$c"; echo "  $c done ($(($(date +%s) - '"$start"')) s)" >&2'
 echo "candidate,bn,recon,tau$TAU,final" > "$OUT/study.csv"
