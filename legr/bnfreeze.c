@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-/* What Darknet's inference divides channel f by. */
+/* 1 / what Darknet's inference divides channel f by (here in float). */
 static float bn_inv_std(const layer *l, int f)
 {
     return 1.f / (sqrtf(l->rolling_variance[f]) + .000001f);

@@ -112,8 +112,10 @@ int legr_run_bench(const legr_bench_args *a, char *err, size_t errlen)
         nets[loaded] = m[loaded].net;
     }
     const legr_bench_opts *o = &a->opts;
-    printf("legr bench: %d thread%s, batch 1, %d warm-up + %d timed passes each, in turns of %d\n",
-           o->threads, o->threads > 1 ? "s" : "", o->warmup, o->runs, o->turn);
+    printf("legr bench: %d thread%s, batch 1, %d warm-up + %d timed passes each", o->threads,
+           o->threads > 1 ? "s" : "", o->warmup, o->runs);
+    if (a->n_cfgs > 1) printf(", in turns of %d", o->turn);
+    printf("\n");
     if (legr_bench_forward(nets, a->n_cfgs, o, r, err, errlen) != 0) goto done;
     print_bench(a, m, r);
     rc = 0;

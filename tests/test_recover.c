@@ -13,6 +13,7 @@
  *   - frozen BN (bnfreeze.c): a training pass leaves the rolling statistics
  *     as they are, computes what inference computes, and its gradients
  *     (weights, BN scale and bias, the input) match finite differences;
+ *     `finetune -freeze-bn` writes the input's statistics unchanged;
  *   - bad input: one `legr:` line, non-zero exit, nothing written. */
 #include <math.h>
 #include <stdio.h>
@@ -473,6 +474,45 @@ static void test_frozen_bn_gradients(void **state)
     free(dir);
 }
 
+/* `legr finetune -freeze-bn` end to end: the written pair keeps the input's
+ * BN statistics exactly, while its weights moved. */
+static void test_finetune_freeze_bn_keeps_statistics(void **state)
+{
+    det_case d;
+    make_det(&d, "freeze");
+    char *pcfg, *pw, *ft = tu_path(d.dir, "fz"), *out = NULL, *err = NULL;
+    prune_half(&d, &pcfg, &pw);
+    const char *one[] = { "dog.jpg" };
+    char *list1 = write_list(d.dir, "one.txt", one, 1);
+    /* a small rate: this model's weights are random and its statistics
+     * Darknet's initial 0 / 1, so without batch statistics its outputs
+     * are large (lr 0.001 diverged in 3 iterations) */
+    char *cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 5 "
+                       "-lr 0.00001 -freeze-bn -out %s", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
+    int rc = tu_run(cmd, &out, &err);
+    if (rc != 0) fprintf(stderr, "%s\n%s\n", out, err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "BN statistics frozen"));
+    char *fcfg = tu_fmt("%s.cfg", ft), *fw = tu_fmt("%s.weights", ft);
+    network *a = tu_load(pcfg, pw), *b = tu_load(fcfg, fw);
+    int bn = 0, moved = 0;
+    for (int i = 0; i < a->n; ++i) {
+        layer *la = &a->layers[i], *lb = &b->layers[i];
+        if (la->type != CONVOLUTIONAL) continue;
+        for (int k = 0; k < la->nweights; ++k) moved += la->weights[k] != lb->weights[k];
+        if (!la->batch_normalize) continue;
+        ++bn;
+        assert_memory_equal(la->rolling_mean, lb->rolling_mean, la->n * sizeof(float));
+        assert_memory_equal(la->rolling_variance, lb->rolling_variance, la->n * sizeof(float));
+    }
+    printf("-freeze-bn: %d BN layers with their statistics unchanged, %d weights moved\n", bn, moved);
+    assert_true(bn > 0 && moved > 0);
+    legr_free_network(a);
+    legr_free_network(b);
+    free(out); free(err); free(cmd); free(fcfg); free(fw); free(pcfg); free(pw); free(ft); free(list1);
+    free_det(&d);
+}
+
 static void test_bad_input(void **state)
 {
     det_case d;
@@ -597,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_prune_recover_writes_recovered_pair),
         cmocka_unit_test(test_finetune_nolabels_distillation),
         cmocka_unit_test(test_frozen_bn_gradients),
+        cmocka_unit_test(test_finetune_freeze_bn_keeps_statistics),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests_name("recover", tests, NULL, NULL);
