@@ -3,8 +3,9 @@
  * forward_layer_inference, no delta zeroing), with a clock around
  * every layer, so the whole-pass and per-layer figures come from the
  * same passes.  Several networks are timed side by side, in short turns
- * (bench.h), so that a busy spell of the machine hits them alike.  Medians, not means: a pass that the machine interrupts moves
- * the mean, not the median. */
+ * (bench.h), so that a busy spell of the machine hits them alike.
+ * Medians, not means: a pass that the machine interrupts moves the mean,
+ * not the median. */
 #include "bench.h"
 #include "gemm.h"
 #include "threads.h"

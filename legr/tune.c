@@ -254,9 +254,11 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
            "iteration %d, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
            net->subdivisions, lr0, lr0 / 10, decay_at + 1, net->momentum, net->decay);
-    if (o->freeze_bn)
+    if (o->freeze_bn) {
+        int frozen = legr_bn_freeze(net);
         printf("  BN statistics frozen: %d BN convs normalise by their rolling mean and variance, "
-               "which stay as they are\n", legr_bn_freeze(net));
+               "which stay as they are\n", frozen);
+    }
     printf("  %s%s; snapshots every %d iterations to %s (state %s)%s\n",
            o->teacher_cfg ? (o->nolabels ? "distillation only (no labels), teacher " : "Darknet's loss + distillation, teacher ")
                           : "Darknet's loss",

@@ -822,6 +822,7 @@ static void test_bad_option_values(void **state)
     REFUSED("bench -threads 0", tu_fmt("legr bench %s -threads 0", CFG), "-threads");
     REFUSED("bench -warmup -1", tu_fmt("legr bench %s -warmup -1", CFG), "-warmup");
     REFUSED("bench -turn 0", tu_fmt("legr bench %s %s -turn 0", CFG, CFG), "-turn");
+    REFUSED("bench -turn x", tu_fmt("legr bench %s %s -turn x", CFG, CFG), "-turn");
     REFUSED("bench missing cfg", tu_fmt("legr bench %s /nonexistent/x.cfg", CFG), "/nonexistent/x.cfg");
 }
 
