@@ -27,12 +27,15 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
                            &mask, &flops, err, errlen) != 0)
         return -1;
     network *net = legr_build_pruned(m, &mask, c->workdir, index, err, errlen);
+    double t_rec = 0;          /* reconstruction's share of t1 - t0 */
     if (net && c->recover > 0 && c->bnset) {
+        double tr = what_time_is_it_now();
         legr_recover_opts ro = { c->bnset, c->recover, 0, -1 };
         if (legr_reconstruct(m->net, net, &m->graph, &mask, &ro, NULL, NULL, err, errlen) != 0) {
             legr_free_network(net);
             net = NULL;
         }
+        t_rec = what_time_is_it_now() - tr;
     }
     legr_mask_free(&mask);
     if (!net) return -1;
@@ -56,7 +59,8 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     }
     if (!legr_finite(*fitness)) *fitness = -INFINITY;  /* a diverged candidate never wins */
     legr_free_network(net);
-    c->t_prune += t1 - t0;
+    c->t_prune += t1 - t0 - t_rec;
+    c->t_recover += t_rec;
     c->t_finetune += t2 - t1;
     c->t_bn += ms.t_bn;
     c->t_eval += ms.t_eval;
@@ -86,9 +90,10 @@ void legr_fitness_work(const legr_fitness_ctx *c, const legr_affine *a, int inde
     gemm_cpu_set_threads(1);
     memset(r, 0, sizeof *r);
     legr_fitness_ctx mine = *c;
-    mine.t_prune = mine.t_finetune = mine.t_bn = mine.t_eval = 0;
+    mine.t_prune = mine.t_recover = mine.t_finetune = mine.t_bn = mine.t_eval = 0;
     r->rc = one_fitness(&mine, a, index, &r->fitness, r->err, sizeof r->err);
     r->t_prune = mine.t_prune;
+    r->t_recover = mine.t_recover;
     r->t_finetune = mine.t_finetune;
     r->t_bn = mine.t_bn;
     r->t_eval = mine.t_eval;
@@ -100,6 +105,7 @@ int legr_fitness_take(legr_fitness_ctx *c, const legr_fitness_result *r, double 
     if (r->rc != 0) return legr_fail(err, errlen, "%s", r->err);
     *fitness = r->fitness;
     c->t_prune += r->t_prune;
+    c->t_recover += r->t_recover;
     c->t_finetune += r->t_finetune;
     c->t_bn += r->t_bn;
     c->t_eval += r->t_eval;

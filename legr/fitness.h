@@ -43,7 +43,7 @@ typedef struct {
     int same_data;              /* 1: every candidate fine-tunes on the same image
                                  * sequence (common random numbers), seeded by seed alone */
     /* time spent, in seconds, summed over candidates */
-    double t_prune, t_finetune, t_bn, t_eval;
+    double t_prune, t_recover, t_finetune, t_bn, t_eval;
 } legr_fitness_ctx;
 
 /* What a worker (a forked process or an MPI rank) sends back for one
@@ -51,7 +51,7 @@ typedef struct {
 typedef struct {
     int rc;
     double fitness;
-    double t_prune, t_finetune, t_bn, t_eval;
+    double t_prune, t_recover, t_finetune, t_bn, t_eval;
     char err[256];
 } legr_fitness_result;
 

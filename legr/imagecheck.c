@@ -63,8 +63,9 @@ static void show_progress(int i, int n, double t0, double *last)
     double now = what_time_is_it_now();
     if (now - t0 < 2 || now - *last < 0.5) return;
     *last = now;
-    double eta = (now - t0) / i * (n - i);
-    fprintf(stderr, "\rlegr: checking that the training images decode: %d/%d, ETA %.0f s ", i, n, eta);
+    char eta[32];
+    legr_fmt_duration((now - t0) / i * (n - i), eta, sizeof eta);
+    fprintf(stderr, "\rlegr: checking that the training images decode: %d/%d, ETA %s ", i, n, eta);
 }
 
 int legr_images_check(char *const *paths, int n, const char *listfile, char *err, size_t errlen)

@@ -240,6 +240,7 @@ int legr_report_search_json(const char *path, const legr_search_summary *s, char
     json_object_set_new(o, "elapsed_s", json_real(s->elapsed_s));
     json_t *t = json_object();
     json_object_set_new(t, "prune_s", json_real(s->t_prune));
+    json_object_set_new(t, "recover_s", json_real(s->t_recover));
     json_object_set_new(t, "finetune_s", json_real(s->t_finetune));
     json_object_set_new(t, "bn_s", json_real(s->t_bn));
     json_object_set_new(t, "score_s", json_real(s->t_eval));

@@ -63,7 +63,7 @@ typedef struct {
     uint64_t seed;
     int best_index;             /* -1: none scored */
     double best_fit, elapsed_s;
-    double t_prune, t_finetune, t_bn, t_eval;   /* per candidate */
+    double t_prune, t_recover, t_finetune, t_bn, t_eval;   /* per candidate */
 } legr_search_summary;
 int legr_report_search_json(const char *path, const legr_search_summary *s, char *err, size_t errlen);
 

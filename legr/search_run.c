@@ -76,13 +76,6 @@ static int log_write(const search_report *r, char *err, size_t errlen)
     return legr_commit_temp(fp, tmp, r->csv, ok, err, errlen);
 }
 
-static void fmt_duration(char *buf, size_t len, double s)
-{
-    int t = (int)(s + .5);
-    if (t >= 3600) snprintf(buf, len, "%dh%02dm", t / 3600, t / 60 % 60);
-    else snprintf(buf, len, "%dm%02ds", t / 60, t % 60);
-}
-
 /* After each candidate: progress line, CSV row, ranking + checkpoint, each
  * file replaced whole (a full disk leaves the previous version). */
 static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
@@ -93,10 +86,9 @@ static int search_progress(void *vctx, const legr_evo *e, int index, double fit,
     int new_done = e->done - r->resumed_from;
     double eta = new_done ? el / new_done * (e->o.evals - e->done) : 0;
     char a[32], b[32];
-    fmt_duration(a, sizeof a, el);
-    fmt_duration(b, sizeof b, eta);
     printf("[%4d/%d] fitness %.4f  best %.4f (#%d)  elapsed %s  eta %s\n", index + 1, e->o.evals,
-           fit, e->best_fit, e->best_index + 1, a, b);
+           fit, e->best_fit, e->best_index + 1, legr_fmt_duration(el, a, sizeof a),
+           legr_fmt_duration(eta, b, sizeof b));
     fflush(stdout);
     char row[128];
     snprintf(row, sizeof row, "%d,%.6f,%.6f,%.1f\n", index + 1, fit, e->best_fit, el);
@@ -149,14 +141,6 @@ static int check_reachable(legr_model *m, const legr_norms *nr, const legr_fitne
     return rc;
 }
 
-/* "12 min" under an hour, else "3.4 h", into buf. */
-static const char *duration(double seconds, char *buf, size_t len)
-{
-    if (seconds < 3600) snprintf(buf, len, "%.0f min", seconds / 60);
-    else snprintf(buf, len, "%.1f h", seconds / 3600);
-    return buf;
-}
-
 /* The search's cost before it starts: the original's forward time at batch
  * 1 (measured here) times the image passes of a candidate (fitness.c). */
 static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int left, int workers)
@@ -170,12 +154,12 @@ static void print_search_cost(legr_model *m, const legr_fitness_ctx *fc, int lef
     char a[32], b[32];
     printf("cost projection: about %.0f s per candidate (%.0f image passes at %.1f ms, the original's "
            "forward here), %d candidates on %d worker%s: about %s",
-           s, passes, ms, left, workers, workers > 1 ? "s" : "", duration(s * left / w, a, sizeof a));
+           s, passes, ms, left, workers, workers > 1 ? "s" : "", legr_fmt_duration(s * left / w, a, sizeof a));
     if (fc->tau > 0) {
         /* the cheap alternative, measured against -tau 50 in the README */
         legr_fitness_ctx no_tuning = *fc;
         no_tuning.tau = 0;
-        printf(" (with -tau 0: about %s)", duration(legr_fitness_cost(&no_tuning, ms, NULL) * left / w, b, sizeof b));
+        printf(" (with -tau 0: about %s)", legr_fmt_duration(legr_fitness_cost(&no_tuning, ms, NULL) * left / w, b, sizeof b));
     }
     printf("; the ETA after each batch replaces this\n");
 }
@@ -302,8 +286,8 @@ static int write_summary(const legr_search_args *a, search_state *s, const char 
 {
     int n = fc->index - s->r.resumed_from;
     if (n > 0)
-        printf("per candidate: prune+build %.3f s, fine-tune %.3f s, BN %.3f s, score %.3f s\n",
-               fc->t_prune / n, fc->t_finetune / n, fc->t_bn / n, fc->t_eval / n);
+        printf("per candidate: prune+build %.3f s, reconstruction %.3f s, fine-tune %.3f s, BN %.3f s, score %.3f s\n",
+               fc->t_prune / n, fc->t_recover / n, fc->t_finetune / n, fc->t_bn / n, fc->t_eval / n);
     if (s->e.best_index >= 0)
         printf("best fitness %.4f (candidate %d); ranking written to %s\n", s->e.best_fit, s->e.best_index + 1, a->out);
     else
@@ -314,7 +298,7 @@ static int write_summary(const legr_search_args *a, search_state *s, const char 
                                 fitness_name(fc->kind), a->targets, a->n_targets, a->tau, a->evo.evals,
                                 s->e.done, a->evo.seed, s->e.best_index, s->e.best_fit,
                                 what_time_is_it_now() - s->r.start,
-                                fc->t_prune * k, fc->t_finetune * k, fc->t_bn * k, fc->t_eval * k };
+                                fc->t_prune * k, fc->t_recover * k, fc->t_finetune * k, fc->t_bn * k, fc->t_eval * k };
     return legr_report_search_json(a->json, &sum, err, errlen);
 }
 

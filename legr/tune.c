@@ -64,13 +64,6 @@ static data unlabelled_batch(const network *net, const legr_valset *vs, legr_rng
     return d;
 }
 
-static void fmt_eta(char *buf, size_t len, double s)
-{
-    if (s < 90) snprintf(buf, len, "%.0fs", s);
-    else if (s < 5400) snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)s % 60);
-    else snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
-}
-
 static char *out_path(const char *prefix, const char *ext)
 {
     size_t n = strlen(prefix) + strlen(ext) + 1;
@@ -291,7 +284,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
         int done = it + 1 - start;
         if (it == start || it + 1 == o->iters || now - last >= 5) {
             char eta[32];
-            fmt_eta(eta, sizeof eta, now / done * (o->iters - it - 1));
+            legr_fmt_duration(now / done * (o->iters - it - 1), eta, sizeof eta);
             printf("  iteration %d/%d  loss %s", it + 1, o->iters, o->nolabels ? "-" : "");
             if (!o->nolabels) printf("%.4f", loss);
             if (dc.teacher) printf("  distill %.4f", dc.loss / per_iter);

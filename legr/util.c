@@ -40,6 +40,15 @@ char *legr_fmt(const char *fmt, ...)
     return n < 0 ? NULL : s;
 }
 
+const char *legr_fmt_duration(double seconds, char *buf, size_t len)
+{
+    long t = legr_finite(seconds) && seconds > 0 && seconds < 1e9 ? (long)(seconds + .5) : 0;
+    if (t < 90) snprintf(buf, len, "%lds", t);
+    else if (t < 5400) snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    return buf;
+}
+
 int legr_finite(double x)
 {
     uint64_t bits;

@@ -29,6 +29,11 @@ void *legr_calloc(size_t n, size_t size);
 /* A malloc'd printf; NULL on failure. */
 char *legr_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A duration for progress lines and ETAs, into buf: "42s" under 90 s,
+ * "12m05s" under 90 min, else "3h04m" (rounded to the second; negative,
+ * NaN and absurd values print "0s"). Returns buf. */
+const char *legr_fmt_duration(double seconds, char *buf, size_t len);
+
 /* "<base name of path without ext><suffix>", in the current directory
  * (malloc'd; NULL on failure): the default output prefix of a command. */
 char *legr_default_prefix(const char *path, const char *ext, const char *suffix);

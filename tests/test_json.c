@@ -185,6 +185,13 @@ static void test_search_json(void **state)
     printf("  search: %s\n", line);
     assert_non_null(strstr(out, line));
     assert_true(tu_exists(rank) && tu_exists(str(j, "log")));
+    /* seconds per candidate, by step: no -recover and -tau 0, so those two are 0 */
+    json_t *pc = json_object_get(j, "per_candidate");
+    const char *steps[] = { "prune_s", "recover_s", "finetune_s", "bn_s", "score_s" };
+    for (int i = 0; i < 5; ++i) assert_true(num(pc, steps[i]) >= 0);
+    printf("  per candidate: recover %g s, finetune %g s\n", num(pc, "recover_s"), num(pc, "finetune_s"));
+    assert_true(num(pc, "recover_s") == 0 && num(pc, "finetune_s") < 0.01);
+    assert_true(num(pc, "score_s") > 0);
     json_decref(j);
     free(line); free(rank); free(json); free(qr); free(qj); free(qd); free(qc); free(qw); free(args); free(out);
 }
