@@ -22,6 +22,7 @@
 #   env: ITERS=100 LR=0.001 BN=8 BUDGETS="0.7 0.5 0.3" RANKINGS="legr l2 uniform random"
 #        TRAINER=stock|legr BATCH=16 (legr) REPEATS=1 JOBS=1 (cells at once)
 #        OUT=out/compare-<kind> THREADS=<cores> SEED=1 (random ranking)
+#        DARKNET=./darknet (the binary that prunes, trains and scores)
 set -eu
 set -o pipefail
 cd "$(dirname "$0")/.."
@@ -56,7 +57,8 @@ REPEATS=${REPEATS:-1}
 JOBS=${JOBS:-1}
 case $TRAINER in stock|legr) ;; *) echo "compare-rankings: TRAINER=$TRAINER: stock or legr" >&2; exit 2 ;; esac
 OUT=${OUT:-out/compare-$kind}
-[ -x ./darknet ] || make
+DN=${DARKNET:-./darknet}      # DARKNET: another build of legr, e.g. a copy made before a rebuild
+[ -x "$DN" ] || make
 . scripts/blas-env.sh
 ./scripts/make-data.sh >/dev/null
 mkdir -p "$OUT/backup"
@@ -72,7 +74,7 @@ score() {
     local bn=()
     [ -z "${3:-}" ] || bn=(-bn "$3")
     local json; json=$OUT/$(basename "$2").score.json   # in OUT, never beside an input
-    ./darknet legr eval "$OUT/test.data" "$1" "$2" "${bn[@]}" -json "$json" >/dev/null 2>&1 ||
+    "$DN" legr eval "$OUT/test.data" "$1" "$2" "${bn[@]}" -json "$json" >/dev/null 2>&1 ||
         { echo "compare-rankings: legr eval failed on $1 $2" >&2; exit 1; }
     sed -n "s/.*\"$metric\": \([0-9.]*\).*/\1/p" "$json" | tail -n 1
 }
@@ -88,14 +90,14 @@ ft_cfg() {
 fine_tune() {
     local p=$1 k=$2 tuned
     if [ "$TRAINER" = legr ]; then
-        ./darknet legr finetune "$data" "$p.cfg" "$p.weights" -iters "$ITERS" -lr "$LR" -batch "$BATCH" \
+        "$DN" legr finetune "$data" "$p.cfg" "$p.weights" -iters "$ITERS" -lr "$LR" -batch "$BATCH" \
             -seed "$k" -out "$p-ft-$k" > "$p-ft-$k.log" 2>&1 ||
             { echo "compare-rankings: legr finetune failed, see $p-ft-$k.log" >&2; exit 1; }
         tuned=$p-ft-$k.weights
     else
         local name; name=$(basename "$p")
         ft_cfg "$p.cfg" "$p-ft-$k.cfg"
-        ./darknet "$train" train "$OUT/test.data" "$p-ft-$k.cfg" "$p.weights" > "$p-ft-$k.log" 2>&1 ||
+        "$DN" "$train" train "$OUT/test.data" "$p-ft-$k.cfg" "$p.weights" > "$p-ft-$k.log" 2>&1 ||
             { echo "compare-rankings: training failed, see $p-ft-$k.log" >&2; exit 1; }
         if [ "$kind" = det ]; then tuned=$OUT/backup/$name-ft-${k}_final.weights
         else tuned=$OUT/backup/$name-ft-$k.weights; fi
@@ -113,7 +115,7 @@ cell() {
     start=$(date +%s)
     echo "compare-rankings: budget $b, $r: fine-tuning ($ITERS iterations, $TRAINER, $REPEATS time(s))..."
     for k in $(seq 1 "$REPEATS"); do fine_tune "$p" "$k"; done > "$p-ft.txt"
-    read -r gf pm < <(./darknet legr flops "$p.cfg" 2>/dev/null |
+    read -r gf pm < <("$DN" legr flops "$p.cfg" 2>/dev/null |
         awk '/^Floating Point Operations: [0-9]+$/ {f = $4} /^Parameters: / {p = $2} END {printf "%.4f %.3f\n", f / 1e9, p / 1e6}')
     # mean, and with repeats "mean (min-max)", of each column
     local summary
@@ -134,7 +136,7 @@ for r in $RANKINGS; do
         random) how=(-ranking random -seed "${SEED:-1}") ;;
         *) how=("${file_of[$r]}") ;;
     esac
-    ./darknet legr prune "$cfg" "$weights" "${how[@]}" $BUDGETS -out "$OUT/$r" > "$OUT/$r-prune.log" 2>&1 ||
+    "$DN" legr prune "$cfg" "$weights" "${how[@]}" $BUDGETS -out "$OUT/$r" > "$OUT/$r-prune.log" 2>&1 ||
         { echo "compare-rankings: prune ($r) failed, see $OUT/$r-prune.log" >&2; exit 1; }
 done
 rm -f "$OUT"/row-*.txt
