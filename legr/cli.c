@@ -130,9 +130,6 @@ static void usage_search(FILE *fp)
         "                  with batch=1, a testing cfg, fine-tunes at 16, with a warning)\n"
         "  -evals 400 -pool 64 -sample 16 -mutate 0.1   the evolution (paper defaults)\n"
         "  -fitness map|top1|loss   default: map for detectors, top1 for classifiers\n"
-        "  -combine mean|geomean  several -target budgets: the fitness is the mean of\n"
-        "                  the scores (default) or their geometric mean, which does not\n"
-        "                  let a candidate give up the budget where all scores are small\n"
         "  -val N          score on the first N valid= images (default 500; 0: all). They\n"
         "                  are kept decoded in memory: N x width x height x 3 floats\n"
         "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
@@ -442,7 +439,6 @@ static void cmd_search(int argc, char **argv)
     a.resume = find_arg(argc, argv, "-resume");
     a.use_mpi = find_arg(argc, argv, "-mpi");
     a.same_data = find_arg(argc, argv, "-same-data");
-    char *combine = find_char_arg(argc, argv, "-combine", "mean");
     if (a.use_mpi && workers_given) die("-mpi and -workers exclude each other (mpirun -np K gives K-1 evaluators)");
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
@@ -470,10 +466,6 @@ static void cmd_search(int argc, char **argv)
     if (lr_given && !(a.lr > 0)) die("-lr must be > 0 (without -lr: the cfg's learning_rate)");
     if (a.fitness && strcmp(a.fitness, "map") && strcmp(a.fitness, "top1") && strcmp(a.fitness, "loss"))
         die("-fitness must be map (detectors), top1 (classifiers) or loss");
-    a.geomean = !strcmp(combine, "geomean");
-    if (!a.geomean && strcmp(combine, "mean")) die("-combine must be mean or geomean");
-    if (a.geomean && a.fitness && !strcmp(a.fitness, "loss"))
-        die("-combine geomean takes accuracies (-fitness map or top1), not a loss");
     a.cfg = pos[0];
     a.weights = pos[1];
     char *dflt = legr_default_prefix(a.cfg, ".cfg", "-legr");

@@ -67,26 +67,18 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     return rc;
 }
 
-double legr_fitness_combine(const double *f, int n, int geomean)
-{
-    double sum = 0;
-    for (int t = 0; t < n; ++t) {
-        if (!legr_finite(f[t])) return -INFINITY;
-        sum += geomean ? log((f[t] > 0 ? f[t] : 0) + 0.01) : f[t];
-    }
-    if (n < 1) return -INFINITY;
-    return geomean ? exp(sum / n) - 0.01 : sum / n;
-}
-
-/* One candidate: its fitness at every target budget, combined (each budget
- * fine-tunes from the same seed). */
+/* One candidate: the mean of its fitness at every target budget (each
+ * budget fine-tunes from the same seed). */
 static int one_fitness(legr_fitness_ctx *c, const legr_affine *a, int index, double *fitness,
                        char *err, size_t errlen)
 {
-    double f[LEGR_MAX_TARGETS];
-    for (int t = 0; t < c->n_targets; ++t)
-        if (budget_fitness(c, a, c->targets[t], index, &f[t], err, errlen) != 0) return -1;
-    *fitness = legr_fitness_combine(f, c->n_targets, c->geomean);
+    double sum = 0;
+    for (int t = 0; t < c->n_targets; ++t) {
+        double f;
+        if (budget_fitness(c, a, c->targets[t], index, &f, err, errlen) != 0) return -1;
+        sum += f;
+    }
+    *fitness = sum / c->n_targets;
     return 0;
 }
 

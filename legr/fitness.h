@@ -3,8 +3,8 @@
  * kappa), optionally reconstruct it (least squares against the original),
  * fine-tune it tau iterations, optionally re-estimate BN, and score
  * it on a fixed validation set (mAP@0.5, top-1, or minus the loss).  With
- * several targets, the fitness is the mean of the scores at each budget (or
- * their geometric mean), so that one ranking is learned for all of them. */
+ * several targets, the fitness is the mean of the scores at each budget, so
+ * that one ranking is learned for all of them. */
 #ifndef LEGR_FITNESS_H
 #define LEGR_FITNESS_H
 
@@ -30,8 +30,6 @@ typedef struct {
     float lr;                   /* fine-tuning learning rate (<= 0: cfg's) */
     int batch;                  /* training batch (<= 0: cfg's) */
     int kind;                   /* enum legr_fitness_kind */
-    int geomean;                /* 1: several budgets combine by legr_fitness_combine's
-                                 * geometric mean (accuracies only) */
     const legr_trainset *train;
     const legr_valset *val;
     const legr_valset *bnset;   /* BN re-estimation images, or NULL */
@@ -82,12 +80,5 @@ int legr_candidates_fitness(void *ctx, const legr_affine *cands, int n,
  * image passes counted at full size. */
 double legr_fitness_cost(const legr_fitness_ctx *c, double fwd_ms, double *passes);
 
-
-/* The fitness of a candidate from its scores at n budgets: their mean, or
- * with geomean exp(mean(log(f + 0.01))) - 0.01 over accuracies in [0, 1],
- * where a collapse at one budget costs as much as it loses relative to the
- * others (the mean lets a budget whose accuracies are all small go).  A
- * non-finite score makes the fitness -inf. */
-double legr_fitness_combine(const double *f, int n, int geomean);
 
 #endif

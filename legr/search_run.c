@@ -266,20 +266,16 @@ static void describe(const legr_search_args *a, search_state *s, const char *dat
                  t ? "," : "", a->targets[t]);
     uint64_t wsum = legr_fnv1a(s->m.w.data, s->m.w.n_floats * sizeof(float), 0);
     const char *budget_kind = a->by_latency ? "latency" : "flops";
-    const char *combined = a->n_targets < 2 ? ""
-                         : a->geomean ? " (fitness: the geometric mean over these budgets)"
-                                      : " (fitness: the mean over these budgets)";
     snprintf(s->settings, sizeof s->settings,
              "settings cfg=%s weights-fnv1a=%016llx data=%s target=%s tau=%d lr=%g batch=%d pool=%d "
-             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d recover=%d round=%d budget=%s min=%g seed=%llu workers=%d%s%s",
+             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d recover=%d round=%d budget=%s min=%g seed=%llu workers=%d%s",
              a->cfg, (unsigned long long)wsum, datacfg, s->targets, a->tau, a->lr, fc->batch, eo->pool, eo->sample,
              eo->mutate, fc->kind, s->vs.n_images, fc->bn_batches, a->recover, a->round, budget_kind, a->min_frac,
-             (unsigned long long)eo->seed, eo->batch, a->same_data ? " same-data" : "",
-             a->geomean ? " combine=geomean" : "");
+             (unsigned long long)eo->seed, eo->batch, a->same_data ? " same-data" : "");
     snprintf(s->extra, sizeof s->extra,
              "weights: %s (fnv1a %016llx)\ntarget: %s%s\nfitness: %s on %d images of %s\n"
              "tau: %d, lr: %g, batch: %d, bn batches: %d, recover: %d images%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
-             a->weights, (unsigned long long)wsum, s->targets, combined,
+             a->weights, (unsigned long long)wsum, s->targets, a->n_targets > 1 ? " (fitness: the mean over these budgets)" : "",
              fitness_name(fc->kind), s->vs.n_images, datacfg, a->tau, a->lr > 0 ? a->lr : s->m.net->learning_rate,
              fc->batch, fc->bn_batches, a->recover, a->same_data ? ", same fine-tuning data for every candidate" : "",
              eo->evals, eo->pool, eo->sample, eo->mutate, eo->batch, (unsigned long long)eo->seed);
@@ -396,7 +392,6 @@ int legr_run_search(const legr_search_args *a, char *err, size_t errlen)
     fc.workdir = s->workdir;
     fc.seed = eo.seed;
     fc.same_data = a->same_data;
-    fc.geomean = a->geomean;
     fc.workers = eo.batch;
 #ifdef GPU
     /* a forked child cannot use its parent's CUDA context: with a GPU the

@@ -25,7 +25,6 @@ typedef struct {
     const char *out;            /* ranking file (NULL: <cfg name>-legr.ranking) */
     const char *json;           /* summary, or NULL */
     int resume, use_mpi, same_data;
-    int geomean;                /* -combine geomean: budgets' scores by geometric mean */
 } legr_search_args;
 
 int legr_run_search(const legr_search_args *a, char *err, size_t errlen);

@@ -8,7 +8,6 @@
 #include "model.h"
 #include "rank.h"
 #include "search.h"
-#include "fitness.h"
 #include "util.h"
 
 #include <math.h>
@@ -251,29 +250,6 @@ static void test_nan_fitness_and_checkpoint_counts(void **state)
     free(dir);
 }
 
-/* Several budgets' scores into one fitness: the mean, or the geometric mean
- * of (score + 0.01), which ranks a candidate that collapses at one budget
- * below one that is a little worse everywhere. */
-static void test_fitness_combine(void **state)
-{
-    (void)state;
-    const double a[] = { 0.80, 0.70, 0.02 }, b[] = { 0.75, 0.65, 0.10 };
-    assert_true(fabs(legr_fitness_combine(a, 3, 0) - 1.52 / 3) < 1e-12);
-    assert_true(fabs(legr_fitness_combine(b, 3, 0) - 0.50) < 1e-12);
-    assert_true(legr_fitness_combine(a, 3, 0) > legr_fitness_combine(b, 3, 0));
-    double ga = legr_fitness_combine(a, 3, 1), gb = legr_fitness_combine(b, 3, 1);
-    assert_true(fabs(ga - (cbrt(0.81 * 0.71 * 0.03) - 0.01)) < 1e-12);
-    assert_true(gb > ga);
-    const double same[] = { 0.4, 0.4 };     /* equal scores: both means are that score */
-    assert_true(fabs(legr_fitness_combine(same, 2, 1) - 0.4) < 1e-12);
-    assert_true(fabs(legr_fitness_combine(same, 1, 0) - 0.4) < 1e-12);
-    const double zero[] = { 0, 0.5 };       /* a zero score stays finite */
-    assert_true(legr_finite(legr_fitness_combine(zero, 2, 1)));
-    const double bad[] = { 0.5, -INFINITY };    /* a diverged budget: the candidate never wins */
-    assert_true(legr_fitness_combine(bad, 2, 0) == -INFINITY);
-    assert_true(legr_fitness_combine(bad, 2, 1) == -INFINITY);
-}
-
 int main(void)
 {
     tu_init();
@@ -283,7 +259,6 @@ int main(void)
         cmocka_unit_test(test_batch_reproducible),
         cmocka_unit_test(test_climbs),
         cmocka_unit_test(test_nan_fitness_and_checkpoint_counts),
-        cmocka_unit_test(test_fitness_combine),
     };
     return cmocka_run_group_tests_name("search", tests, setup, teardown);
 }
