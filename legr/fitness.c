@@ -14,6 +14,15 @@
 #include <unistd.h>
 #include <string.h>
 
+static void add_times(legr_fitness_times *sum, const legr_fitness_times *t)
+{
+    sum->prune += t->prune;
+    sum->recover += t->recover;
+    sum->finetune += t->finetune;
+    sum->bn += t->bn;
+    sum->eval += t->eval;
+}
+
 /* One candidate at one budget, in this process; index seeds its fine-tuning
  * unless c->same_data. */
 static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float target, int index,
@@ -59,11 +68,8 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     }
     if (!legr_finite(*fitness)) *fitness = -INFINITY;  /* a diverged candidate never wins */
     legr_free_network(net);
-    c->t_prune += t1 - t0 - t_rec;
-    c->t_recover += t_rec;
-    c->t_finetune += t2 - t1;
-    c->t_bn += ms.t_bn;
-    c->t_eval += ms.t_eval;
+    legr_fitness_times spent = { t1 - t0 - t_rec, t_rec, t2 - t1, ms.t_bn, ms.t_eval };
+    add_times(&c->t, &spent);
     return rc;
 }
 
@@ -90,13 +96,9 @@ void legr_fitness_work(const legr_fitness_ctx *c, const legr_affine *a, int inde
     gemm_cpu_set_threads(1);
     memset(r, 0, sizeof *r);
     legr_fitness_ctx mine = *c;
-    mine.t_prune = mine.t_recover = mine.t_finetune = mine.t_bn = mine.t_eval = 0;
+    memset(&mine.t, 0, sizeof mine.t);
     r->rc = one_fitness(&mine, a, index, &r->fitness, r->err, sizeof r->err);
-    r->t_prune = mine.t_prune;
-    r->t_recover = mine.t_recover;
-    r->t_finetune = mine.t_finetune;
-    r->t_bn = mine.t_bn;
-    r->t_eval = mine.t_eval;
+    r->t = mine.t;
 }
 
 int legr_fitness_take(legr_fitness_ctx *c, const legr_fitness_result *r, double *fitness,
@@ -104,11 +106,7 @@ int legr_fitness_take(legr_fitness_ctx *c, const legr_fitness_result *r, double 
 {
     if (r->rc != 0) return legr_fail(err, errlen, "%s", r->err);
     *fitness = r->fitness;
-    c->t_prune += r->t_prune;
-    c->t_recover += r->t_recover;
-    c->t_finetune += r->t_finetune;
-    c->t_bn += r->t_bn;
-    c->t_eval += r->t_eval;
+    add_times(&c->t, &r->t);
     return 0;
 }
 

@@ -19,6 +19,12 @@ enum legr_fitness_kind { LEGR_FIT_MAP, LEGR_FIT_TOP1, LEGR_FIT_LOSS };
 
 #define LEGR_MAX_TARGETS 8
 
+/* Seconds spent in each step of the fitness, summed over candidates. */
+typedef struct {
+    double prune;               /* budget selection, surgery, building the pruned net */
+    double recover, finetune, bn, eval;
+} legr_fitness_times;
+
 typedef struct {
     legr_model *model;          /* original network, weights loaded */
     const legr_norms *norms;
@@ -42,8 +48,7 @@ typedef struct {
     int index;                  /* candidate number (seeds its fine-tuning) */
     int same_data;              /* 1: every candidate fine-tunes on the same image
                                  * sequence (common random numbers), seeded by seed alone */
-    /* time spent, in seconds, summed over candidates */
-    double t_prune, t_recover, t_finetune, t_bn, t_eval;
+    legr_fitness_times t;       /* time spent, summed over candidates */
 } legr_fitness_ctx;
 
 /* What a worker (a forked process or an MPI rank) sends back for one
@@ -51,7 +56,7 @@ typedef struct {
 typedef struct {
     int rc;
     double fitness;
-    double t_prune, t_recover, t_finetune, t_bn, t_eval;
+    legr_fitness_times t;
     char err[256];
 } legr_fitness_result;
 

@@ -287,7 +287,7 @@ static int write_summary(const legr_search_args *a, search_state *s, const char 
     int n = fc->index - s->r.resumed_from;
     if (n > 0)
         printf("per candidate: prune+build %.3f s, reconstruction %.3f s, fine-tune %.3f s, BN %.3f s, score %.3f s\n",
-               fc->t_prune / n, fc->t_recover / n, fc->t_finetune / n, fc->t_bn / n, fc->t_eval / n);
+               fc->t.prune / n, fc->t.recover / n, fc->t.finetune / n, fc->t.bn / n, fc->t.eval / n);
     if (s->e.best_index >= 0)
         printf("best fitness %.4f (candidate %d); ranking written to %s\n", s->e.best_fit, s->e.best_index + 1, a->out);
     else
@@ -298,7 +298,7 @@ static int write_summary(const legr_search_args *a, search_state *s, const char 
                                 fitness_name(fc->kind), a->targets, a->n_targets, a->tau, a->evo.evals,
                                 s->e.done, a->evo.seed, s->e.best_index, s->e.best_fit,
                                 what_time_is_it_now() - s->r.start,
-                                fc->t_prune * k, fc->t_recover * k, fc->t_finetune * k, fc->t_bn * k, fc->t_eval * k };
+                                fc->t.prune * k, fc->t.recover * k, fc->t.finetune * k, fc->t.bn * k, fc->t.eval * k };
     return legr_report_search_json(a->json, &sum, err, errlen);
 }
 
