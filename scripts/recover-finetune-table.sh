@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # recover-finetune-table.sh: what fine-tuning adds to a recovered pair, on one
-# of the embedded models.  Plain L2 pruning to each budget with -recover 64
-# (legr prune, which also prints surgery / BN re-estimation / reconstruction
+# of the embedded models.  Pruning to each budget with -recover 64 (plain L2,
+# or the ranking file RANKING=F, e.g. a search's; legr prune, which also prints surgery / BN re-estimation / reconstruction
 # on the test split), then ITERS iterations at batch BATCH three ways, each
-# REPEATS times: Darknet's own `detector train` / `classifier train` (constant
+# REPEATS times (TRAINERS="teacher plain stock" chooses): Darknet's own `detector train` / `classifier train` (constant
 # LR, no burn-in), `legr finetune`, and `legr finetune -teacher <original>`;
 # each result scored on the test split (no step saw it) as it is and with BN
 # re-estimated on 8 batches.  Prints budget,trainer,seed,accuracy,accuracy_bn.
 #
 #   scripts/recover-finetune-table.sh det|cls
 #   env: ITERS=1600 BATCH=16 LR=0.001 REPEATS=2 BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
-#        DARKNET=./darknet
+#        DARKNET=./darknet RANKING=l2 TRAINERS="teacher plain stock" FT_OPTS="" (more
+#        legr finetune options, e.g. "-distill 2")
 set -eu
+RANKING=${RANKING:-l2}; TRAINERS=${TRAINERS:-teacher plain stock}; FT_OPTS=${FT_OPTS:-}
+if [ "$RANKING" = l2 ]; then RANK_ARGS="-ranking l2"; else RANK_ARGS=$(realpath "$RANKING"); fi
 cd "$(dirname "$0")/.."
 W=$PWD; KIND=${1:?usage: $0 det|cls}; ITERS=${ITERS:-1600}; REPEATS=${REPEATS:-2}; BUDGETS=${BUDGETS:-0.5 0.3}
 BATCH=${BATCH:-16}; LR=${LR:-0.001}; OUT=${OUT:-/tmp/recover-finetune}
@@ -24,12 +27,12 @@ else CFG=$W/cfg/fashion-resnet.cfg; WT=$W/models/fashion-resnet.weights; D=$W/da
 mkdir -p $KIND; sed -e '/^valid=/d' -e 's/^test=/valid=/' -e "s#^backup=.*#backup=$OUT/$KIND/backup#" $D > $KIND/test.data
 grep -q '^backup=' $KIND/test.data || echo "backup=$OUT/$KIND/backup" >> $KIND/test.data
 mkdir -p $KIND/backup
-"$DN" legr prune $CFG $WT $BUDGETS -out $KIND/l2 -recover 64 -data $D -eval $KIND/test.data -n 500 > $KIND/prune.log 2>&1
+"$DN" legr prune $CFG $WT $RANK_ARGS $BUDGETS -out $KIND/pruned -recover 64 -data $D -eval $KIND/test.data -n 500 > $KIND/prune.log 2>&1
 one() {   # budget trainer seed
-    local b=$1 t=$2 s=$3 pct p o; pct=$(awk -v b=$b 'BEGIN{printf "%d", b*100+.5}'); p=$KIND/l2-$pct; o=$KIND/$pct-$t-$s
+    local b=$1 t=$2 s=$3 pct p o; pct=$(awk -v b=$b 'BEGIN{printf "%d", b*100+.5}'); p=$KIND/pruned-$pct; o=$KIND/$pct-$t-$s
     case $t in
-    plain)   "$DN" legr finetune $D $p.cfg $p.weights -iters $ITERS -batch $BATCH -lr $LR -seed $s -out $o > $o.log 2>&1; w=$o.weights; c=$o.cfg ;;
-    teacher) "$DN" legr finetune $D $p.cfg $p.weights -teacher $CFG $WT -iters $ITERS -batch $BATCH -lr $LR -seed $s -out $o > $o.log 2>&1; w=$o.weights; c=$o.cfg ;;
+    plain)   "$DN" legr finetune $D $p.cfg $p.weights -iters $ITERS -batch $BATCH -lr $LR -seed $s $FT_OPTS -out $o > $o.log 2>&1; w=$o.weights; c=$o.cfg ;;
+    teacher) "$DN" legr finetune $D $p.cfg $p.weights -teacher $CFG $WT -iters $ITERS -batch $BATCH -lr $LR -seed $s $FT_OPTS -out $o > $o.log 2>&1; w=$o.weights; c=$o.cfg ;;
     stock)   sed -e "s/^batch *=.*/batch=$BATCH/" -e "s/^subdivisions *=.*/subdivisions=1/" -e "s/^learning_rate *=.*/learning_rate=$LR/" -e "s/^burn_in *=.*/burn_in=0/" \
                  -e "s/^max_batches *=.*/max_batches=$ITERS/" -e "s/^policy *=.*/policy=constant/" $p.cfg > $o.cfg
              "$DN" $TR train $KIND/test.data $o.cfg $p.weights > $o.log 2>&1
@@ -38,6 +41,6 @@ one() {   # budget trainer seed
     local acc; acc=$("$DN" legr eval $KIND/test.data $c $w -n 500 -bn 8 -json $o.json > /dev/null 2>&1; jq -r '"\(.plain.map50 // .plain.top1),\(.bn_reestimated.map50 // .bn_reestimated.top1)"' $o.json)
     echo "$b,$t,$s,$acc" > $o.row
 }
-export -f one; export KIND ITERS D CFG WT TR LR BATCH DN
-for b in $BUDGETS; do for t in teacher plain stock; do for s in $(seq 1 $REPEATS); do echo $b $t $s; done; done; done | xargs -P 2 -L 1 bash -c 'one "$@"' _
+export -f one; export KIND ITERS D CFG WT TR LR BATCH DN FT_OPTS
+for b in $BUDGETS; do for t in $TRAINERS; do for s in $(seq 1 $REPEATS); do echo $b $t $s; done; done; done | xargs -P 2 -L 1 bash -c 'one "$@"' _
 cat $KIND/*.row | sort
