@@ -162,12 +162,14 @@ static void usage_finetune(FILE *fp)
         "usage: darknet legr finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>]\n"
         "                             [-nolabels [-images LIST]] [-iters 500] [-lr X] [-distill 1]\n"
         "                             [-batch N] [-freeze-bn] [-snapshot K] [-out PREFIX] [-resume]\n"
-        "                             [-seed 1]\n"
+        "                             [-lr-steps 1] [-seed 1]\n"
         "  Fine-tunes a (pruned) pair on the train= list of <datacfg> with Darknet's own\n"
         "  training step.  The schedule is set here, not in the cfg: no burn-in, the cfg's\n"
         "  learning_rate (or -lr) for the first 80%% of -iters, a tenth of it for the rest,\n"
         "  the cfg's batch (or -batch N, at most the cfg's).  The cfg's max_batches, steps\n"
         "  and burn_in are ignored and kept as they are in the output.\n"
+        "  -lr-steps N   N tenfold drops, evenly spaced over the last 20%% (1 to 3;\n"
+        "                default 1: lr/10 for all of it; 2: lr/10, then lr/100)\n"
         "  -teacher C W  distil from the original model: the student's head inputs (what\n"
         "                feeds [yolo]/[softmax]) are pulled toward the teacher's on the\n"
         "                same images, with weight -distill, on top of Darknet's loss\n"
@@ -541,6 +543,7 @@ static void cmd_finetune(int argc, char **argv)
     o.iters = int_opt(argc, argv, "-iters", 500);
     o.lr = float_opt(argc, argv, "-lr", 0);
     o.distill = float_opt(argc, argv, "-distill", 1);
+    o.lr_steps = int_opt(argc, argv, "-lr-steps", 1);
     o.nolabels = find_arg(argc, argv, "-nolabels");
     o.images = find_char_arg(argc, argv, "-images", 0);
     o.batch = int_opt(argc, argv, "-batch", 0);
@@ -554,6 +557,8 @@ static void cmd_finetune(int argc, char **argv)
     if (lr_given && !(o.lr > 0 && o.lr < 10))
         die("-lr must be > 0 and below 10 (without -lr: the cfg's learning_rate)");
     need_min("-iters", o.iters, 1);
+    need_min("-lr-steps", o.lr_steps, 1);
+    if (o.lr_steps > 3) die("-lr-steps must be 1, 2 or 3");
     need_min("-batch", o.batch, 0);
     need_min("-snapshot", o.snapshot, 0);
     if (o.images && !o.nolabels) die("-images goes with -nolabels (labelled fine-tuning reads train= of <datacfg>)");

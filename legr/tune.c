@@ -226,6 +226,17 @@ static int check_io(const legr_tune_opts *o, char *err, size_t errlen)
     return rc;
 }
 
+float legr_tune_lr_at(float lr0, int it, int iters, int lr_steps)
+{
+    int steps = lr_steps > 0 ? lr_steps : 1;
+    int decay_at = iters - iters / 5, tail = iters - decay_at;
+    if (it < decay_at || tail <= 0) return lr0;
+    int k = (int)((long)(it - decay_at) * steps / tail);
+    float lr = lr0;
+    for (int i = 0; i <= k && i < steps; ++i) lr /= 10;
+    return lr;
+}
+
 int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
 {
     if (check_io(o, err, errlen) != 0) return -1;
@@ -240,13 +251,15 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     network *net = s.student.net;
     float lr0 = o->lr > 0 ? o->lr : net->learning_rate;
     int decay_at = o->iters - o->iters / 5;
+    int steps = o->lr_steps > 0 ? o->lr_steps : 1;
     int snap = o->snapshot > 0 ? o->snapshot : (o->iters >= 10 ? o->iters / 10 : o->iters);
     int per_iter = net->batch * net->subdivisions;
     net->policy = CONSTANT;
     net->burn_in = 0;
     printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
-           "iteration %d, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
-           net->subdivisions, lr0, lr0 / 10, decay_at + 1, net->momentum, net->decay);
+           "iteration %d%s, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
+           net->subdivisions, lr0, lr0 / 10, decay_at + 1,
+           steps > 1 ? " (then tenfold again at each of its equal parts)" : "", net->momentum, net->decay);
     if (o->freeze_bn) {
         int frozen = legr_bn_freeze(net);
         printf("  BN statistics frozen: %d BN convs normalise by their rolling mean and variance, "
@@ -274,7 +287,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
         data d;
         if (o->nolabels) d = unlabelled_batch(net, &s.images, &r);
         else legr_trainset_next(net, &s.ts, &d);
-        net->learning_rate = it >= decay_at ? lr0 / 10 : lr0;
+        net->learning_rate = legr_tune_lr_at(lr0, it, o->iters, steps);
         dc.loss = 0;
         int muted = legr_mute_stdout();
         float loss = legr_train_iteration(net, d, distill_hook, &dc);

@@ -1,7 +1,7 @@
 /* tune.h: `legr finetune`: one command from a pruned pair to a fine-tuned
  * pair.  It sets its own schedule (no burn-in, the cfg's learning rate or
- * -lr, constant, then a tenth of it for the last 20% of the iterations, the
- * cfg's batch), trains with Darknet's own forward/backward/update, and with
+ * -lr, constant, then tenfold drops over the last 20% of the iterations
+ * (one by default, lr_steps of them evenly spaced), the cfg's batch), trains with Darknet's own forward/backward/update, and with
  * a teacher (the original model) distils on the heads' inputs on top of
  * Darknet's loss, or instead of it with nolabels (unlabelled images: the
  * teacher's outputs are the only target).  Snapshots are written atomically
@@ -19,6 +19,7 @@ typedef struct {
     const char *out;            /* output prefix: <out>.cfg, <out>.weights, <out>.state */
     int iters;                  /* > 0 */
     float lr;                   /* <= 0: the cfg's learning_rate */
+    int lr_steps;               /* tenfold drops over the last 20% (<= 0: 1) */
     float distill;              /* distillation weight (> 0) */
     int nolabels;
     int batch;                  /* images per sub-batch, <= the cfg's (<= 0: the cfg's) */
@@ -27,6 +28,10 @@ typedef struct {
     int freeze_bn;              /* BN statistics frozen while training (bnfreeze.h) */
     unsigned seed;
 } legr_tune_opts;
+
+/* The learning rate of iteration it (0-based) of iters: lr0 for the first
+ * 80%, then lr0 / 10, lr0 / 100, ... in lr_steps equal parts of the rest. */
+float legr_tune_lr_at(float lr0, int it, int iters, int lr_steps);
 
 /* Runs the fine-tuning.  Returns 0, or -1 with err set (nothing is left
  * half-written: outputs are renamed into place when complete). */

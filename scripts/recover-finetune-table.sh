@@ -9,15 +9,18 @@
 # re-estimated on 8 batches.  Prints budget,trainer,seed,accuracy,accuracy_bn.
 #
 #   scripts/recover-finetune-table.sh det|cls
-#   env: ITERS=1600 BATCH=16 LR=0.001 REPEATS=2 BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
+#   env: ITERS, BATCH, LR (det: 1600, 32, 0.002, the cfg's batch and lr; cls: 350, 128, 0.01)
+#        REPEATS=2 BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
 #        DARKNET=./darknet RANKING=l2 TRAINERS="teacher plain stock" FT_OPTS="" (more
 #        legr finetune options, e.g. "-distill 2")
 set -eu
 RANKING=${RANKING:-l2}; TRAINERS=${TRAINERS:-teacher plain stock}; FT_OPTS=${FT_OPTS:-}
 if [ "$RANKING" = l2 ]; then RANK_ARGS="-ranking l2"; else RANK_ARGS=$(realpath "$RANKING"); fi
 cd "$(dirname "$0")/.."
-W=$PWD; KIND=${1:?usage: $0 det|cls}; ITERS=${ITERS:-1600}; REPEATS=${REPEATS:-2}; BUDGETS=${BUDGETS:-0.5 0.3}
-BATCH=${BATCH:-16}; LR=${LR:-0.001}; OUT=${OUT:-/tmp/recover-finetune}
+W=$PWD; KIND=${1:?usage: $0 det|cls}; REPEATS=${REPEATS:-2}; BUDGETS=${BUDGETS:-0.5 0.3}
+if [ $KIND = det ]; then ITERS=${ITERS:-1600}; BATCH=${BATCH:-32}; LR=${LR:-0.002}
+else ITERS=${ITERS:-350}; BATCH=${BATCH:-128}; LR=${LR:-0.01}; fi
+OUT=${OUT:-/tmp/recover-finetune}
 DN=$(realpath "${DARKNET:-./darknet}")
 export OMP_NUM_THREADS=1
 [ -f data/fashion-det/fashion-det.data ] || ./scripts/make-data.sh >/dev/null

@@ -473,6 +473,10 @@ static void test_nan_options(void **state)
         REFUSED(what, tu_fmt("legr search %s %s -data %s " SEARCH_OPTS " %s -out %s", CFG, W, DATA, opts[i][0], s),
                 opts[i][1]);
     }
+    REFUSED("finetune -lr-steps 0", tu_fmt("legr finetune %s %s %s -lr-steps 0 -iters 1 -out %s", DATA, CFG, W, p),
+            "-lr-steps");
+    REFUSED("finetune -lr-steps 4", tu_fmt("legr finetune %s %s %s -lr-steps 4 -iters 1 -out %s", DATA, CFG, W, p),
+            "-lr-steps");
     REFUSED("finetune -lr nan", tu_fmt("legr finetune %s %s %s -lr nan -iters 1 -out %s", DATA, CFG, W, p), "-lr");
     REFUSED("finetune -distill nan", tu_fmt("legr finetune %s %s %s -distill nan -iters 1 -out %s", DATA, CFG, W, p),
             "-distill");

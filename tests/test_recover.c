@@ -14,6 +14,8 @@
  *     as they are, computes what inference computes, and its gradients
  *     (weights, BN scale and bias, the input) match finite differences;
  *     `finetune -freeze-bn` writes the input's statistics unchanged;
+ *   - the fine-tuning schedule (legr_tune_lr_at): constant, then tenfold
+ *     drops over the last 20%;
  *   - bad input: one `legr:` line, non-zero exit, nothing written. */
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "recover.h"
 #include "eval.h"
 #include "bnfreeze.h"
+#include "tune.h"
 #include "convolutional_layer.h"
 
 #define SAMPLES "/usr/share/darknet/data/"
@@ -628,6 +631,23 @@ static void test_bad_input(void **state)
     free_det(&d);
 }
 
+/* legr_tune_lr_at: lr0 for the first 80%, then one tenfold drop, or with
+ * 2 steps lr0/10 for the first half of the last 20% and lr0/100 after. */
+static void test_tune_schedule(void **state)
+{
+    (void)state;
+    assert_float_equal(legr_tune_lr_at(0.002f, 0, 1600, 1), 0.002f, 1e-9);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1279, 1600, 1), 0.002f, 1e-9);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1280, 1600, 1), 0.0002f, 1e-9);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1599, 1600, 1), 0.0002f, 1e-9);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1280, 1600, 2), 0.0002f, 1e-9);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1439, 1600, 2), 0.0002f, 1e-9);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1440, 1600, 2), 0.00002f, 1e-10);
+    assert_float_equal(legr_tune_lr_at(0.002f, 1599, 1600, 3), 0.000002f, 1e-11);
+    assert_float_equal(legr_tune_lr_at(0.002f, 3, 4, 1), 0.002f, 1e-9);   /* iters/5 = 0: no decay */
+    assert_float_equal(legr_tune_lr_at(0.002f, 0, 1600, 0), 0.002f, 1e-9);
+}
+
 int main(void)
 {
     tu_init();
@@ -638,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_finetune_nolabels_distillation),
         cmocka_unit_test(test_frozen_bn_gradients),
         cmocka_unit_test(test_finetune_freeze_bn_keeps_statistics),
+        cmocka_unit_test(test_tune_schedule),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests_name("recover", tests, NULL, NULL);
