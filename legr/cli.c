@@ -557,8 +557,7 @@ static void cmd_finetune(int argc, char **argv)
     if (lr_given && !(o.lr > 0 && o.lr < 10))
         die("-lr must be > 0 and below 10 (without -lr: the cfg's learning_rate)");
     need_min("-iters", o.iters, 1);
-    need_min("-lr-steps", o.lr_steps, 1);
-    if (o.lr_steps > 3) die("-lr-steps must be 1, 2 or 3");
+    if (o.lr_steps < 1 || o.lr_steps > 3) die("-lr-steps must be 1, 2 or 3");
     need_min("-batch", o.batch, 0);
     need_min("-snapshot", o.snapshot, 0);
     if (o.images && !o.nolabels) die("-images goes with -nolabels (labelled fine-tuning reads train= of <datacfg>)");

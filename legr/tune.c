@@ -226,10 +226,16 @@ static int check_io(const legr_tune_opts *o, char *err, size_t errlen)
     return rc;
 }
 
+/* The first iteration (0-based) of the decayed last 20%. */
+static int decay_start(int iters)
+{
+    return iters - iters / 5;
+}
+
 float legr_tune_lr_at(float lr0, int it, int iters, int lr_steps)
 {
     int steps = lr_steps > 0 ? lr_steps : 1;
-    int decay_at = iters - iters / 5, tail = iters - decay_at;
+    int decay_at = decay_start(iters), tail = iters - decay_at;
     if (it < decay_at || tail <= 0) return lr0;
     int k = (int)((long)(it - decay_at) * steps / tail);
     float lr = lr0;
@@ -250,8 +256,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     if (tune_setup(o, &s, &dc, &start, err, errlen) != 0) { tune_free(&s); return -1; }
     network *net = s.student.net;
     float lr0 = o->lr > 0 ? o->lr : net->learning_rate;
-    int decay_at = o->iters - o->iters / 5;
-    int steps = o->lr_steps > 0 ? o->lr_steps : 1;
+    int decay_at = decay_start(o->iters);
     int snap = o->snapshot > 0 ? o->snapshot : (o->iters >= 10 ? o->iters / 10 : o->iters);
     int per_iter = net->batch * net->subdivisions;
     net->policy = CONSTANT;
@@ -259,7 +264,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
            "iteration %d%s, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
            net->subdivisions, lr0, lr0 / 10, decay_at + 1,
-           steps > 1 ? " (then tenfold again at each of its equal parts)" : "", net->momentum, net->decay);
+           o->lr_steps > 1 ? " (then tenfold again at each of its equal parts)" : "", net->momentum, net->decay);
     if (o->freeze_bn) {
         int frozen = legr_bn_freeze(net);
         printf("  BN statistics frozen: %d BN convs normalise by their rolling mean and variance, "
@@ -287,7 +292,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
         data d;
         if (o->nolabels) d = unlabelled_batch(net, &s.images, &r);
         else legr_trainset_next(net, &s.ts, &d);
-        net->learning_rate = legr_tune_lr_at(lr0, it, o->iters, steps);
+        net->learning_rate = legr_tune_lr_at(lr0, it, o->iters, o->lr_steps);
         dc.loss = 0;
         int muted = legr_mute_stdout();
         float loss = legr_train_iteration(net, d, distill_hook, &dc);

@@ -1,10 +1,11 @@
 /* tune.h: `legr finetune`: one command from a pruned pair to a fine-tuned
  * pair.  It sets its own schedule (no burn-in, the cfg's learning rate or
  * -lr, constant, then tenfold drops over the last 20% of the iterations
- * (one by default, lr_steps of them evenly spaced), the cfg's batch), trains with Darknet's own forward/backward/update, and with
- * a teacher (the original model) distils on the heads' inputs on top of
- * Darknet's loss, or instead of it with nolabels (unlabelled images: the
- * teacher's outputs are the only target).  Snapshots are written atomically
+ * (one by default, lr_steps of them evenly spaced), the cfg's batch),
+ * trains with Darknet's own forward/backward/update, and with a teacher
+ * (the original model) distils on the heads' inputs on top of Darknet's
+ * loss, or instead of it with nolabels (unlabelled images: the teacher's
+ * outputs are the only target).  Snapshots are written atomically
  * with a state file, so a run can be resumed. */
 #ifndef LEGR_TUNE_H
 #define LEGR_TUNE_H

@@ -475,6 +475,8 @@ static void test_nan_options(void **state)
     }
     REFUSED("finetune -lr-steps 0", tu_fmt("legr finetune %s %s %s -lr-steps 0 -iters 1 -out %s", DATA, CFG, W, p),
             "-lr-steps");
+    REFUSED("finetune -lr-steps 2x", tu_fmt("legr finetune %s %s %s -lr-steps 2x -iters 1 -out %s", DATA, CFG, W, p),
+            "-lr-steps");
     REFUSED("finetune -lr-steps 4", tu_fmt("legr finetune %s %s %s -lr-steps 4 -iters 1 -out %s", DATA, CFG, W, p),
             "-lr-steps");
     REFUSED("finetune -lr nan", tu_fmt("legr finetune %s %s %s -lr nan -iters 1 -out %s", DATA, CFG, W, p), "-lr");
