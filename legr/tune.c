@@ -72,27 +72,49 @@ static char *out_path(const char *prefix, const char *ext)
     return p;
 }
 
-/* The iteration a state file records, or -1. */
-static int read_state(const char *path, int iters, char *err, size_t errlen)
+/* What a run's schedule depends on: a resumed run must have the same, or
+ * its second half would follow another schedule than its first. */
+typedef struct {
+    int iters, lr_steps, batch;
+    float lr0;
+} tune_schedule;
+
+#define STATE_HEAD "legr-finetune-state"
+
+/* The iteration a state file records, or -1 (also when the file records
+ * another schedule than sc).  Version 1 files (before the schedule was
+ * recorded) are checked on -iters alone. */
+static int read_state(const char *path, const tune_schedule *sc, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) return legr_fail(err, errlen, "%s: no state to resume from", path);
-    int it = -1, total = -1;
-    int ok = fscanf(fp, "legr-finetune-state 1 iteration %d of %d", &it, &total) == 2;
+    int version = 0, it = -1, total = -1, steps = 0, batch = 0;
+    float lr = 0;
+    int ok = fscanf(fp, STATE_HEAD " %d iteration %d of %d", &version, &it, &total) == 3;
+    int have_schedule = ok && version == 2 &&
+                        fscanf(fp, " lr %g lr-steps %d batch %d", &lr, &steps, &batch) == 3;
     fclose(fp);
-    if (!ok || it < 0 || total <= 0 || it > total)
+    if (!ok || (version != 1 && !have_schedule) || it < 0 || total <= 0 || it > total)
         return legr_fail(err, errlen, "%s: not a legr finetune state file", path);
-    if (total != iters)
-        return legr_fail(err, errlen, "%s: that run had -iters %d, not %d", path, total, iters);
+    if (total != sc->iters)
+        return legr_fail(err, errlen, "%s: that run had -iters %d, not %d", path, total, sc->iters);
+    if (!have_schedule) return it;
+    if (!(lr > 0.999999f * sc->lr0 && lr < 1.000001f * sc->lr0))
+        return legr_fail(err, errlen, "%s: that run had -lr %g, not %g", path, lr, sc->lr0);
+    if (steps != sc->lr_steps)
+        return legr_fail(err, errlen, "%s: that run had -lr-steps %d, not %d", path, steps, sc->lr_steps);
+    if (batch != sc->batch)
+        return legr_fail(err, errlen, "%s: that run had -batch %d, not %d", path, batch, sc->batch);
     return it;
 }
 
-static int write_state(const char *path, int it, int iters, char *err, size_t errlen)
+static int write_state(const char *path, int it, const tune_schedule *sc, char *err, size_t errlen)
 {
     char *tmp;
     FILE *fp = legr_open_temp(path, &tmp, err, errlen);
     if (!fp) return -1;
-    fprintf(fp, "legr-finetune-state 1 iteration %d of %d\n", it, iters);
+    fprintf(fp, STATE_HEAD " 2 iteration %d of %d lr %.9g lr-steps %d batch %d\n",
+            it, sc->iters, sc->lr0, sc->lr_steps, sc->batch);
     return legr_commit_temp(fp, tmp, path, 1, err, errlen);
 }
 
@@ -113,6 +135,7 @@ typedef struct {
     legr_valset images;
     int have_ts, have_images;
     char *ocfg, *oweights, *ostate;
+    tune_schedule sc;
 } tune_state;
 
 static void tune_free(tune_state *s)
@@ -140,14 +163,18 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     if (check_outputs(o, outs, 3, err, errlen) != 0) return -1;
     if (legr_model_load(o->cfg, o->weights, &s->student, err, errlen) != 0) return -1;
     network *net = s->student.net;
+    if (o->batch > 0 && o->batch < net->batch) set_batch_network(net, o->batch);
+    s->sc.iters = o->iters;
+    s->sc.lr_steps = o->lr_steps > 0 ? o->lr_steps : 1;
+    s->sc.batch = net->batch;
+    s->sc.lr0 = o->lr > 0 ? o->lr : net->learning_rate;
     *start = 0;
     if (o->resume) {
-        *start = read_state(s->ostate, o->iters, err, errlen);
+        *start = read_state(s->ostate, &s->sc, err, errlen);
         if (*start < 0) return -1;
         legr_weights_free(&s->student.w);
         if (legr_weights_read(s->oweights, net, &s->student.w, err, errlen) != 0) return -1;
     }
-    if (o->batch > 0 && o->batch < net->batch) set_batch_network(net, o->batch);
     if (o->teacher_cfg) {
         if (legr_model_load(o->teacher_cfg, o->teacher_weights, &s->teacher, err, errlen) != 0) return -1;
         s->have_teacher = 1;
@@ -184,7 +211,7 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     return rc;
 }
 
-static int save_outputs(tune_state *s, int it, int iters, int final, char *err, size_t errlen)
+static int save_outputs(tune_state *s, int it, int final, char *err, size_t errlen)
 {
     if (legr_weights_save_network(s->student.net, s->oweights, err, errlen) != 0) return -1;
     if (final) {
@@ -198,7 +225,7 @@ static int save_outputs(tune_state *s, int it, int iters, int final, char *err, 
         free(tmp);
         if (rc != 0) return -1;
     }
-    return write_state(s->ostate, it, iters, err, errlen);
+    return write_state(s->ostate, it, &s->sc, err, errlen);
 }
 
 /* Before anything is read: every input a regular file and no output one
@@ -255,7 +282,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     int start = 0;
     if (tune_setup(o, &s, &dc, &start, err, errlen) != 0) { tune_free(&s); return -1; }
     network *net = s.student.net;
-    float lr0 = o->lr > 0 ? o->lr : net->learning_rate;
+    float lr0 = s.sc.lr0;
     int decay_at = decay_start(o->iters);
     int snap = o->snapshot > 0 ? o->snapshot : (o->iters >= 10 ? o->iters / 10 : o->iters);
     int per_iter = net->batch * net->subdivisions;
@@ -292,7 +319,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
         data d;
         if (o->nolabels) d = unlabelled_batch(net, &s.images, &r);
         else legr_trainset_next(net, &s.ts, &d);
-        net->learning_rate = legr_tune_lr_at(lr0, it, o->iters, o->lr_steps);
+        net->learning_rate = legr_tune_lr_at(lr0, it, o->iters, s.sc.lr_steps);
         dc.loss = 0;
         int muted = legr_mute_stdout();
         float loss = legr_train_iteration(net, d, distill_hook, &dc);
@@ -314,9 +341,9 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
             rc = legr_fail(err, errlen, "the loss became NaN or infinite at iteration %d (try a smaller -lr); "
                            "%s holds the last snapshot", it + 1, s.oweights);
         else if ((it + 1) % snap == 0 || it + 1 == o->iters)
-            rc = save_outputs(&s, it + 1, o->iters, it + 1 == o->iters, err, errlen);
+            rc = save_outputs(&s, it + 1, it + 1 == o->iters, err, errlen);
     }
-    if (rc == 0 && start == o->iters) rc = save_outputs(&s, o->iters, o->iters, 1, err, errlen);
+    if (rc == 0 && start == o->iters) rc = save_outputs(&s, o->iters, 1, err, errlen);
     if (rc == 0)
         printf("legr finetune: done in %.0f s: %s, %s\n", what_time_is_it_now() - t0, s.ocfg, s.oweights);
     tune_free(&s);

@@ -337,7 +337,20 @@ static void test_finetune_nolabels_distillation(void **state)
     assert_non_null(strstr(out, "resuming from iteration 20"));
     char *after = tu_read_file(fw, &l2);
     assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
-    free(before); free(after); free(out); free(err); free(cmd);
+    free(after); free(out); free(err); free(cmd);
+    /* ... but not with another schedule: the state records -lr, -lr-steps and the batch */
+    const char *other[][2] = { { "-lr 0.002", "that run had -lr 0.001, not 0.002" },
+                               { "-lr 0.001 -lr-steps 2", "that run had -lr-steps 1, not 2" } };
+    for (size_t k = 0; k < sizeof other / sizeof *other; ++k) {
+        cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                     "%s -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, other[k][0], ft);
+        assert_int_not_equal(tu_run(cmd, &out, &err), 0);
+        assert_non_null(strstr(err, other[k][1]));
+        after = tu_read_file(fw, &l2);
+        assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
+        free(after); free(out); free(err); free(cmd);
+    }
+    free(before);
     /* a learning rate that diverges: stopped with one legr: line, not a crash */
     cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
                  "-lr 9 -out %s-div", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
