@@ -12,9 +12,10 @@
 #   env: ITERS, BATCH, LR (det: 1600, 32, 0.002, the cfg's batch and lr; cls: 350, 128, 0.01)
 #        REPEATS=2 BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
 #        DARKNET=./darknet RANKING=l2 TRAINERS="teacher plain stock" FT_OPTS="" (more
-#        legr finetune options, e.g. "-distill 2")
+#        legr finetune options, e.g. "-distill 2") PRUNE_OPTS="" (more legr
+#        prune options, e.g. "-min 0.3")
 set -eu
-RANKING=${RANKING:-l2}; TRAINERS=${TRAINERS:-teacher plain stock}; FT_OPTS=${FT_OPTS:-}
+RANKING=${RANKING:-l2}; TRAINERS=${TRAINERS:-teacher plain stock}; FT_OPTS=${FT_OPTS:-}; PRUNE_OPTS=${PRUNE_OPTS:-}
 if [ "$RANKING" = l2 ]; then RANK_ARGS="-ranking l2"; else RANK_ARGS=$(realpath "$RANKING"); fi
 cd "$(dirname "$0")/.."
 W=$PWD; KIND=${1:?usage: $0 det|cls}; REPEATS=${REPEATS:-2}; BUDGETS=${BUDGETS:-0.5 0.3}
@@ -30,7 +31,7 @@ else CFG=$W/cfg/fashion-resnet.cfg; WT=$W/models/fashion-resnet.weights; D=$W/da
 mkdir -p $KIND; sed -e '/^valid=/d' -e 's/^test=/valid=/' -e "s#^backup=.*#backup=$OUT/$KIND/backup#" $D > $KIND/test.data
 grep -q '^backup=' $KIND/test.data || echo "backup=$OUT/$KIND/backup" >> $KIND/test.data
 mkdir -p $KIND/backup
-"$DN" legr prune $CFG $WT $RANK_ARGS $BUDGETS -out $KIND/pruned -recover 64 -data $D -eval $KIND/test.data -n 500 > $KIND/prune.log 2>&1
+"$DN" legr prune $CFG $WT $RANK_ARGS $BUDGETS $PRUNE_OPTS -out $KIND/pruned -recover 64 -data $D -eval $KIND/test.data -n 500 > $KIND/prune.log 2>&1
 one() {   # budget trainer seed
     local b=$1 t=$2 s=$3 pct p o; pct=$(awk -v b=$b 'BEGIN{printf "%d", b*100+.5}'); p=$KIND/pruned-$pct; o=$KIND/$pct-$t-$s
     case $t in
