@@ -10,7 +10,8 @@
 #
 #   scripts/recover-finetune-table.sh det|cls
 #   env: ITERS, BATCH, LR (det: 1600, 32, 0.002, the cfg's batch and lr; cls: 350, 128, 0.01)
-#        REPEATS=2 BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
+#        REPEATS=2 (seeds 1..REPEATS; SEEDS="3 4" names them instead)
+#        BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
 #        DARKNET=./darknet RANKING=l2 TRAINERS="teacher plain stock" FT_OPTS="" (more
 #        legr finetune options, e.g. "-distill 2") PRUNE_OPTS="" (more legr
 #        prune options, e.g. "-min 0.3")
@@ -46,5 +47,5 @@ one() {   # budget trainer seed
     echo "$b,$t,$s,$acc" > $o.row
 }
 export -f one; export KIND ITERS D CFG WT TR LR BATCH DN FT_OPTS
-for b in $BUDGETS; do for t in $TRAINERS; do for s in $(seq 1 $REPEATS); do echo $b $t $s; done; done; done | xargs -P 2 -L 1 bash -c 'one "$@"' _
+for b in $BUDGETS; do for t in $TRAINERS; do for s in ${SEEDS:-$(seq 1 $REPEATS)}; do echo $b $t $s; done; done; done | xargs -P 2 -L 1 bash -c 'one "$@"' _
 cat $KIND/*.row | sort
