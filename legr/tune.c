@@ -99,7 +99,7 @@ static int read_state(const char *path, const tune_schedule *sc, char *err, size
     if (total != sc->iters)
         return legr_fail(err, errlen, "%s: that run had -iters %d, not %d", path, total, sc->iters);
     if (!have_schedule) return it;
-    if (!(lr > 0.999999f * sc->lr0 && lr < 1.000001f * sc->lr0))
+    if (lr != sc->lr0)      /* %.9g round-trips a float exactly */
         return legr_fail(err, errlen, "%s: that run had -lr %g, not %g", path, lr, sc->lr0);
     if (steps != sc->lr_steps)
         return legr_fail(err, errlen, "%s: that run had -lr-steps %d, not %d", path, steps, sc->lr_steps);
@@ -291,7 +291,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
            "iteration %d%s, no burn-in, momentum %g, decay %g\n", o->iters, per_iter, net->batch,
            net->subdivisions, lr0, lr0 / 10, decay_at + 1,
-           o->lr_steps > 1 ? " (then tenfold again at each of its equal parts)" : "", net->momentum, net->decay);
+           s.sc.lr_steps > 1 ? " (then tenfold again at each of its equal parts)" : "", net->momentum, net->decay);
     if (o->freeze_bn) {
         int frozen = legr_bn_freeze(net);
         printf("  BN statistics frozen: %d BN convs normalise by their rolling mean and variance, "

@@ -301,6 +301,26 @@ static double distill_at(const char *out, int it, int iters)
     return p ? atof(p + 8) : -1;
 }
 
+/* Runs cmd and asserts: exit != 0, one stderr line starting "legr: ",
+ * containing `says`, and no new file in dir. */
+static void assert_refused(const char *dir, const char *cmd, const char *says)
+{
+    char *before, *after;
+    tu_dir_entries(dir, &before);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(cmd, &out, &err);
+    printf("%s\n  -> rc %d: %s", cmd, rc, err);
+    assert_int_not_equal(rc, 0);
+    assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
+    assert_non_null(strstr(err, says));
+    tu_dir_entries(dir, &after);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+    free(out);
+    free(err);
+}
+
 static void test_finetune_nolabels_distillation(void **state)
 {
     det_case d;
@@ -338,19 +358,37 @@ static void test_finetune_nolabels_distillation(void **state)
     char *after = tu_read_file(fw, &l2);
     assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
     free(after); free(out); free(err); free(cmd);
-    /* ... but not with another schedule: the state records -lr, -lr-steps and the batch */
-    const char *other[][2] = { { "-lr 0.002", "that run had -lr 0.001, not 0.002" },
-                               { "-lr 0.001 -lr-steps 2", "that run had -lr-steps 1, not 2" } };
+    /* ... but not with another schedule: the state records -lr, -lr-steps and the
+     * batch (the pruned cfg's is 1, so a state that says 3 stands for a cfg whose
+     * batch was edited); the weights and the state stay as they are */
+    const char *other[][3] = { { "-lr 0.002", "that run had -lr 0.001, not 0.002", NULL },
+                               { "-lr 0.001 -lr-steps 2", "that run had -lr-steps 1, not 2", NULL },
+                               { "-lr 0.001", "that run had -batch 3, not 1", "batch 3\n" } };
+    size_t ls1, ls2;
+    char *state_before = tu_read_file(fs, &ls1);
+    assert_non_null(strstr(state_before, " batch 1\n"));
     for (size_t k = 0; k < sizeof other / sizeof *other; ++k) {
         cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
                      "%s -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, other[k][0], ft);
-        assert_int_not_equal(tu_run(cmd, &out, &err), 0);
-        assert_non_null(strstr(err, other[k][1]));
+        char *state = state_before;
+        if (other[k][2]) {      /* the state's last field replaced */
+            state = tu_fmt("%.*s%s", (int)(strstr(state_before, " batch ") + 1 - state_before),
+                           state_before, other[k][2]);
+            assert_int_equal(tu_write_text(fs, state), 0);
+        }
+        assert_refused(d.dir, cmd, other[k][1]);
         after = tu_read_file(fw, &l2);
         assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
-        free(after); free(out); free(err); free(cmd);
+        free(after);
+        after = tu_read_file(fs, &ls2);
+        assert_true(ls2 == strlen(state) && memcmp(state, after, ls2) == 0);
+        free(after); free(cmd);
+        if (state != state_before) {
+            free(state);
+            assert_int_equal(tu_write_file(fs, state_before, ls1), 0);
+        }
     }
-    free(before);
+    free(before); free(state_before);
     /* a learning rate that diverges: stopped with one legr: line, not a crash */
     cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
                  "-lr 9 -out %s-div", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
@@ -363,26 +401,6 @@ static void test_finetune_nolabels_distillation(void **state)
     free(out); free(err); free(cmd);
     free(fcfg); free(fw); free(fs); free(pcfg); free(pw); free(ft); free(list1);
     free_det(&d);
-}
-
-/* Runs cmd and asserts: exit != 0, one stderr line starting "legr: ",
- * containing `says`, and no new file in dir. */
-static void assert_refused(const char *dir, const char *cmd, const char *says)
-{
-    char *before, *after;
-    tu_dir_entries(dir, &before);
-    char *out = NULL, *err = NULL;
-    int rc = tu_run(cmd, &out, &err);
-    printf("%s\n  -> rc %d: %s", cmd, rc, err);
-    assert_int_not_equal(rc, 0);
-    assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
-    assert_non_null(strstr(err, says));
-    tu_dir_entries(dir, &after);
-    assert_string_equal(after, before);
-    free(before);
-    free(after);
-    free(out);
-    free(err);
 }
 
 /* L = 0.5 * |output of the last layer - target|^2 after a frozen-BN
