@@ -160,9 +160,9 @@ static void usage_finetune(FILE *fp)
 {
     fprintf(fp,
         "usage: darknet legr finetune <datacfg> <cfg> <weights> [-teacher <cfg> <weights>]\n"
-        "                             [-nolabels [-images LIST]] [-iters 500] [-lr X] [-distill 1]\n"
-        "                             [-batch N] [-freeze-bn] [-snapshot K] [-out PREFIX] [-resume]\n"
-        "                             [-lr-steps 1] [-seed 1]\n"
+        "                             [-nolabels [-images LIST] [-augment J]] [-iters 500] [-lr X]\n"
+        "                             [-distill 1] [-batch N] [-freeze-bn] [-snapshot K]\n"
+        "                             [-out PREFIX] [-resume] [-lr-steps 1] [-seed 1]\n"
         "  Fine-tunes a (pruned) pair on the train= list of <datacfg> with Darknet's own\n"
         "  training step.  The schedule is set here, not in the cfg: no burn-in, the cfg's\n"
         "  learning_rate (or -lr) for the first 80%% of -iters, a tenth of it for the rest,\n"
@@ -175,6 +175,9 @@ static void usage_finetune(FILE *fp)
         "                same images, with weight -distill, on top of Darknet's loss\n"
         "  -nolabels     the teacher's outputs are the only target: no label files are\n"
         "                read; images from -images LIST or the train= list (random flips)\n"
+        "  -augment J    with -nolabels: random views of each image instead (zoomed in or\n"
+        "                out by up to J, e.g. 0.3, each side apart; moved; flipped; the\n"
+        "                cfg's exposure= and saturation=), the teacher seeing the same view\n"
         "  -freeze-bn    BN normalises by the rolling statistics of <weights> while\n"
         "                training, and they stay as they are (default: Darknet's batch\n"
         "                statistics, which on a few hundred images drift; CPU only)\n"
@@ -546,6 +549,7 @@ static void cmd_finetune(int argc, char **argv)
     o.lr_steps = int_opt(argc, argv, "-lr-steps", 1);
     o.nolabels = find_arg(argc, argv, "-nolabels");
     o.images = find_char_arg(argc, argv, "-images", 0);
+    o.augment = float_opt(argc, argv, "-augment", 0);
     o.batch = int_opt(argc, argv, "-batch", 0);
     o.snapshot = int_opt(argc, argv, "-snapshot", 0);
     o.resume = find_arg(argc, argv, "-resume");

@@ -4,6 +4,7 @@
 #include "finetune.h"
 #include "distill.h"
 #include "bnfreeze.h"
+#include "augment.h"
 #include "eval.h"
 #include "guard.h"
 #include "rng.h"
@@ -44,8 +45,9 @@ static int distill_hook(network *net, void *vctx)
 }
 
 /* One iteration of unlabelled images: random images of vs (drawn from r),
- * each flipped left-right at random, and empty truth. */
-static data unlabelled_batch(const network *net, const legr_valset *vs, legr_rng *r)
+ * each flipped left-right at random, or with aug a random view of it
+ * (augment.h), and empty truth. */
+static data unlabelled_batch(const network *net, const legr_valset *vs, const legr_augment *aug, legr_rng *r)
 {
     int rows = net->batch * net->subdivisions, w = vs->w, h = vs->h, ch = vs->c;
     data d = {0};
@@ -54,7 +56,9 @@ static data unlabelled_batch(const network *net, const legr_valset *vs, legr_rng
     for (int row = 0; row < rows; ++row) {
         const float *src = vs->pixels[legr_rng_below(r, (uint32_t)vs->n_images)];
         float *dst = d.X.vals[row];
-        if (legr_rng_below(r, 2)) {
+        if (aug) {
+            legr_augment_view(src, dst, w, h, ch, aug, r);
+        } else if (legr_rng_below(r, 2)) {
             for (int p = 0; p < ch * h; ++p)
                 for (int x = 0; x < w; ++x) dst[p * w + x] = src[p * w + w - 1 - x];
         } else {
@@ -104,7 +108,7 @@ static int read_state(const char *path, const tune_schedule *sc, char *err, size
     if (steps != sc->lr_steps)
         return legr_fail(err, errlen, "%s: that run had -lr-steps %d, not %d", path, steps, sc->lr_steps);
     if (batch != sc->batch)
-        return legr_fail(err, errlen, "%s: that run had -batch %d, not %d", path, batch, sc->batch);
+        return legr_fail(err, errlen, "%s: that run had a batch of %d, not %d (-batch or the cfg's batch=)", path, batch, sc->batch);
     return it;
 }
 
@@ -153,6 +157,10 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     if (o->iters <= 0) return legr_fail(err, errlen, "-iters must be at least 1");
     if (!legr_finite(o->distill) || !(o->distill > 0 && o->distill < 1e6))
         return legr_fail(err, errlen, "-distill must be > 0 (and below 1e6)");
+    if (!legr_finite(o->augment) || o->augment < 0 || o->augment > 1)
+        return legr_fail(err, errlen, "-augment must be between 0 and 1");
+    if (o->augment > 0 && !o->nolabels)
+        return legr_fail(err, errlen, "-augment goes with -nolabels (labelled fine-tuning uses the cfg's jitter=, exposure=, saturation=)");
     if (o->nolabels && !o->teacher_cfg)
         return legr_fail(err, errlen, "-nolabels needs -teacher <cfg> <weights>: the teacher is the only target");
     s->ocfg = out_path(o->out, ".cfg");
@@ -286,6 +294,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
     int decay_at = decay_start(o->iters);
     int snap = o->snapshot > 0 ? o->snapshot : (o->iters >= 10 ? o->iters / 10 : o->iters);
     int per_iter = net->batch * net->subdivisions;
+    legr_augment aug = { o->augment, net->exposure, net->saturation };
     net->policy = CONSTANT;
     net->burn_in = 0;
     printf("legr finetune: %d iterations x %d images (batch %d x subdivisions %d), lr %g, %g from "
@@ -302,6 +311,9 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
                           : "Darknet's loss",
            o->teacher_cfg ? o->teacher_cfg : "", snap, s.oweights, s.ostate,
            start ? " [resumed]" : "");
+    if (o->nolabels && o->augment > 0)
+        printf("  random views: zoom up to %g, exposure %g, saturation %g (the cfg's), flips\n",
+               aug.jitter, aug.exposure, aug.saturation);
     if (start) printf("  resuming from iteration %d\n", start);
     if (per_iter == 1)
         fprintf(stderr, "legr: warning: %s has batch=1 (a testing cfg): fine-tuning on one image per "
@@ -317,7 +329,7 @@ int legr_tune_run(const legr_tune_opts *o, char *err, size_t errlen)
         legr_rng r;
         legr_rng_seed(&r, it_seed);
         data d;
-        if (o->nolabels) d = unlabelled_batch(net, &s.images, &r);
+        if (o->nolabels) d = unlabelled_batch(net, &s.images, o->augment > 0 ? &aug : NULL, &r);
         else legr_trainset_next(net, &s.ts, &d);
         net->learning_rate = legr_tune_lr_at(lr0, it, o->iters, s.sc.lr_steps);
         dc.loss = 0;

@@ -23,6 +23,7 @@ typedef struct {
     int lr_steps;               /* tenfold drops over the last 20% (<= 0: 1) */
     float distill;              /* distillation weight (> 0) */
     int nolabels;
+    float augment;              /* nolabels: random views, zoom up to this (0: flips only; augment.h) */
     int batch;                  /* images per sub-batch, <= the cfg's (<= 0: the cfg's) */
     int snapshot;               /* iterations between snapshots (<= 0: iters / 10) */
     int resume;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # recover-finetune-table.sh: what fine-tuning adds to a recovered pair, on one
-# of the embedded models.  Pruning to each budget with -recover 64 (plain L2,
+# of the embedded models.  Pruning to each budget with -recover RECOVER (64; plain L2,
 # or the ranking file RANKING=F, e.g. a search's; legr prune, which also prints surgery / BN re-estimation / reconstruction
 # on the test split), then ITERS iterations at batch BATCH three ways, each
 # REPEATS times (TRAINERS="teacher plain stock" chooses): Darknet's own `detector train` / `classifier train` (constant
@@ -14,9 +14,9 @@
 #        BUDGETS="0.5 0.3" OUT=/tmp/recover-finetune
 #        DARKNET=./darknet RANKING=l2 TRAINERS="teacher plain stock" FT_OPTS="" (more
 #        legr finetune options, e.g. "-distill 2") PRUNE_OPTS="" (more legr
-#        prune options, e.g. "-min 0.3")
+#        prune options, e.g. "-min 0.3") RECOVER=64 (images for -recover)
 set -eu
-RANKING=${RANKING:-l2}; TRAINERS=${TRAINERS:-teacher plain stock}; FT_OPTS=${FT_OPTS:-}; PRUNE_OPTS=${PRUNE_OPTS:-}
+RANKING=${RANKING:-l2}; TRAINERS=${TRAINERS:-teacher plain stock}; FT_OPTS=${FT_OPTS:-}; PRUNE_OPTS=${PRUNE_OPTS:-}; RECOVER=${RECOVER:-64}
 if [ "$RANKING" = l2 ]; then RANK_ARGS="-ranking l2"; else RANK_ARGS=$(realpath "$RANKING"); fi
 cd "$(dirname "$0")/.."
 W=$PWD; KIND=${1:?usage: $0 det|cls}; REPEATS=${REPEATS:-2}; BUDGETS=${BUDGETS:-0.5 0.3}
@@ -32,7 +32,7 @@ else CFG=$W/cfg/fashion-resnet.cfg; WT=$W/models/fashion-resnet.weights; D=$W/da
 mkdir -p $KIND; sed -e '/^valid=/d' -e 's/^test=/valid=/' -e "s#^backup=.*#backup=$OUT/$KIND/backup#" $D > $KIND/test.data
 grep -q '^backup=' $KIND/test.data || echo "backup=$OUT/$KIND/backup" >> $KIND/test.data
 mkdir -p $KIND/backup
-"$DN" legr prune $CFG $WT $RANK_ARGS $BUDGETS $PRUNE_OPTS -out $KIND/pruned -recover 64 -data $D -eval $KIND/test.data -n 500 > $KIND/prune.log 2>&1
+"$DN" legr prune $CFG $WT $RANK_ARGS $BUDGETS $PRUNE_OPTS -out $KIND/pruned -recover $RECOVER -data $D -eval $KIND/test.data -n 500 > $KIND/prune.log 2>&1
 one() {   # budget trainer seed
     local b=$1 t=$2 s=$3 pct p o; pct=$(awk -v b=$b 'BEGIN{printf "%d", b*100+.5}'); p=$KIND/pruned-$pct; o=$KIND/$pct-$t-$s
     case $t in

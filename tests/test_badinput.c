@@ -480,6 +480,15 @@ static void test_nan_options(void **state)
     REFUSED("finetune -lr-steps 4", tu_fmt("legr finetune %s %s %s -lr-steps 4 -iters 1 -out %s", DATA, CFG, W, p),
             "-lr-steps");
     REFUSED("finetune -lr nan", tu_fmt("legr finetune %s %s %s -lr nan -iters 1 -out %s", DATA, CFG, W, p), "-lr");
+    const char *aug[] = {"nan", "2", "-0.1"};
+    for (int i = 0; i < 3; ++i) {
+        char what[64];
+        snprintf(what, sizeof what, "finetune -augment %s", aug[i]);
+        REFUSED(what, tu_fmt("legr finetune %s %s %s -nolabels -teacher %s %s -augment %s -iters 1 -out %s",
+                             DATA, CFG, W, CFG, W, aug[i], p), "-augment");
+    }
+    REFUSED("finetune -augment without -nolabels",
+            tu_fmt("legr finetune %s %s %s -augment 0.3 -iters 1 -out %s", DATA, CFG, W, p), "-nolabels");
     REFUSED("finetune -distill nan", tu_fmt("legr finetune %s %s %s -distill nan -iters 1 -out %s", DATA, CFG, W, p),
             "-distill");
 }

@@ -363,7 +363,7 @@ static void test_finetune_nolabels_distillation(void **state)
      * batch was edited); the weights and the state stay as they are */
     const char *other[][3] = { { "-lr 0.002", "that run had -lr 0.001, not 0.002", NULL },
                                { "-lr 0.001 -lr-steps 2", "that run had -lr-steps 1, not 2", NULL },
-                               { "-lr 0.001", "that run had -batch 3, not 1", "batch 3\n" } };
+                               { "-lr 0.001", "that run had a batch of 3, not 1", "batch 3\n" } };
     size_t ls1, ls2;
     char *state_before = tu_read_file(fs, &ls1);
     assert_non_null(strstr(state_before, " batch 1\n"));
