@@ -9,7 +9,8 @@
  *     weights differ from plain surgery, that stock Darknet runs as ours does;
  *   - `legr finetune -teacher -nolabels`: 20 label-free distillation
  *     iterations lower the distillation loss; the output loads in stock
- *     Darknet; -resume continues from the state file;
+ *     Darknet; -resume continues from the state file; -augment's random
+ *     views train to other weights, which stock Darknet runs;
  *   - frozen BN (bnfreeze.c): a training pass leaves the rolling statistics
  *     as they are, computes what inference computes, and its gradients
  *     (weights, BN scale and bias, the input) match finite differences;
@@ -389,6 +390,18 @@ static void test_finetune_nolabels_distillation(void **state)
         }
     }
     free(before); free(state_before);
+    /* -augment: the same run on random views of the one image trains to
+     * other weights, which stock Darknet runs as ours does */
+    char *fta = tu_fmt("%s-aug", ft), *fwa = tu_fmt("%s-aug.weights", ft), *fca = tu_fmt("%s-aug.cfg", ft);
+    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                 "-lr 0.001 -augment 0.3 -out %s", d.data, pcfg, pw, d.cfg, d.weights, list1, fta);
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    assert_non_null(strstr(out, "random views: zoom up to 0.3"));
+    before = tu_read_file(fw, &l1);
+    after = tu_read_file(fwa, &l2);
+    assert_true(l1 == l2 && memcmp(before, after, l1) != 0);
+    tu_assert_stock_forward_matches(fca, fwa, d.dir, 1e-3);
+    free(before); free(after); free(out); free(err); free(cmd); free(fta); free(fwa); free(fca);
     /* a learning rate that diverges: stopped with one legr: line, not a crash */
     cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
                  "-lr 9 -out %s-div", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
