@@ -4,27 +4,29 @@
 #include <math.h>
 #include <stddef.h>
 
-/* A factor in [1/m, m], uniform in its logarithm (m <= 1: 1). */
+/* A factor in [1/m, m], uniform in its logarithm (m < 1 as 1/m, as
+ * Darknet's rand_scale; m == 1 or not finite and positive: 1). */
 static float log_uniform(legr_rng *r, float m)
 {
-    if (!(m > 1)) return 1;
+    if (m > 0 && m < 1) m = 1 / m;
+    if (!(m > 1) || !isfinite(m)) return 1;
     float l = logf(m);
     return expf((2 * legr_rng_float(r) - 1) * l);
 }
 
 /* Where a view of scale k places its left (or top) edge, for a side of n
- * pixels: the image's edge may go anywhere the scaled side still covers
- * (zoomed in) or lies within (zoomed out) the view. */
+ * pixels (centres 0 .. n-1): the image's edge may go anywhere the scaled
+ * side still covers (zoomed in) or lies within (zoomed out) the view. */
 static float offset(legr_rng *r, int n, float k)
 {
-    float room = n - n * k;        /* < 0 when zoomed in */
+    float room = (n - 1) * (1 - k);    /* < 0 when zoomed in */
     return room * legr_rng_float(r);
 }
 
 /* Bilinear sample of plane p (w x h) at (x, y); grey outside. */
 static float sample(const float *p, int w, int h, float x, float y)
 {
-    if (x < 0 || y < 0 || x > w - 1 || y > h - 1) return 0.5f;
+    if (!(x >= 0 && y >= 0 && x <= w - 1 && y <= h - 1)) return 0.5f;     /* NaN too */
     int x0 = (int)x, y0 = (int)y;
     int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
     float fx = x - x0, fy = y - y0;
@@ -33,7 +35,8 @@ static float sample(const float *p, int w, int h, float x, float y)
     return top * (1 - fy) + bot * fy;
 }
 
-static void resample(const float *src, float *dst, int w, int h, int c, const legr_augment *a, legr_rng *r)
+static void resample(const float *src, float *dst, int w, int h, int c,
+                     const legr_augment *a, legr_rng *r)
 {
     float kx = log_uniform(r, 1 + a->jitter), ky = log_uniform(r, 1 + a->jitter);
     float ox = offset(r, w, kx), oy = offset(r, h, ky);

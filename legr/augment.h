@@ -9,7 +9,8 @@
  * Darknet's letterbox bars), resampled bilinearly, mirrored left-right half
  * the time, then its exposure (all channels) and saturation (the distance
  * of each pixel from its grey) multiplied by factors in [1/E, E] and
- * [1/S, S], clamped to [0, 1].  All draws from the caller's legr_rng. */
+ * [1/S, S] (E or S below 1 count as 1/E, 1/S, as in Darknet), clamped to
+ * [0, 1].  All draws from the caller's legr_rng. */
 #ifndef LEGR_AUGMENT_H
 #define LEGR_AUGMENT_H
 
