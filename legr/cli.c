@@ -176,7 +176,7 @@ static void usage_finetune(FILE *fp)
         "  -nolabels     the teacher's outputs are the only target: no label files are\n"
         "                read; images from -images LIST or the train= list (random flips)\n"
         "  -augment J    with -nolabels: random views of each image instead, the teacher\n"
-        "                seeing the same: each side scaled by 1/(1+J) to 1+J (0 < J <= 1,\n"
+        "                seeing the same: each side scaled by 1/(1+J) to 1+J (0.01 <= J <= 1,\n"
         "                e.g. 0.3; default 0: flips only), moved, flipped, and the cfg's\n"
         "                exposure= and saturation=\n"
         "  -freeze-bn    BN normalises by the rolling statistics of <weights> while\n"

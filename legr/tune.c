@@ -157,8 +157,9 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     if (o->iters <= 0) return legr_fail(err, errlen, "-iters must be at least 1");
     if (!legr_finite(o->distill) || !(o->distill > 0 && o->distill < 1e6))
         return legr_fail(err, errlen, "-distill must be > 0 (and below 1e6)");
-    if (!legr_finite(o->augment) || o->augment < 0 || o->augment > 1)
-        return legr_fail(err, errlen, "-augment must be between 0 and 1");
+    if (!legr_finite(o->augment) || o->augment < 0 || o->augment > 1 ||
+        (o->augment > 0 && o->augment < 0.01f))
+        return legr_fail(err, errlen, "-augment must be 0 (off) or between 0.01 and 1");
     if (o->augment > 0 && !o->nolabels)
         return legr_fail(err, errlen, "-augment goes with -nolabels (labelled fine-tuning uses the cfg's jitter=, exposure=, saturation=)");
     if (o->nolabels && !o->teacher_cfg)

@@ -480,8 +480,8 @@ static void test_nan_options(void **state)
     REFUSED("finetune -lr-steps 4", tu_fmt("legr finetune %s %s %s -lr-steps 4 -iters 1 -out %s", DATA, CFG, W, p),
             "-lr-steps");
     REFUSED("finetune -lr nan", tu_fmt("legr finetune %s %s %s -lr nan -iters 1 -out %s", DATA, CFG, W, p), "-lr");
-    const char *aug[] = {"nan", "2", "-0.1"};
-    for (int i = 0; i < 3; ++i) {
+    const char *aug[] = {"nan", "2", "-0.1", "0.001"};
+    for (int i = 0; i < 4; ++i) {
         char what[64];
         snprintf(what, sizeof what, "finetune -augment %s", aug[i]);
         REFUSED(what, tu_fmt("legr finetune %s %s %s -nolabels -teacher %s %s -augment %s -iters 1 -out %s",
