@@ -76,27 +76,31 @@ static char *out_path(const char *prefix, const char *ext)
     return p;
 }
 
-/* What a run's schedule depends on: a resumed run must have the same, or
- * its second half would follow another schedule than its first. */
+/* What a run's schedule and data depend on: a resumed run must have the
+ * same, or its second half would follow another schedule, or see other
+ * inputs, than its first. */
 typedef struct {
     int iters, lr_steps, batch;
     float lr0;
+    float augment;          /* -augment J (0: off) */
 } tune_schedule;
 
 #define STATE_HEAD "legr-finetune-state"
 
 /* The iteration a state file records, or -1 (also when the file records
  * another schedule than sc).  Version 1 files (before the schedule was
- * recorded) are checked on -iters alone. */
+ * recorded) are checked on -iters alone; version 2 files (before -augment)
+ * stand for -augment 0. */
 static int read_state(const char *path, const tune_schedule *sc, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) return legr_fail(err, errlen, "%s: no state to resume from", path);
     int version = 0, it = -1, total = -1, steps = 0, batch = 0;
-    float lr = 0;
+    float lr = 0, augment = 0;
     int ok = fscanf(fp, STATE_HEAD " %d iteration %d of %d", &version, &it, &total) == 3;
-    int have_schedule = ok && version == 2 &&
-                        fscanf(fp, " lr %g lr-steps %d batch %d", &lr, &steps, &batch) == 3;
+    int have_schedule = ok && (version == 2 || version == 3) &&
+                        fscanf(fp, " lr %g lr-steps %d batch %d", &lr, &steps, &batch) == 3 &&
+                        (version == 2 || fscanf(fp, " augment %g", &augment) == 1);
     fclose(fp);
     if (!ok || (version != 1 && !have_schedule) || it < 0 || total <= 0 || it > total)
         return legr_fail(err, errlen, "%s: not a legr finetune state file", path);
@@ -109,6 +113,8 @@ static int read_state(const char *path, const tune_schedule *sc, char *err, size
         return legr_fail(err, errlen, "%s: that run had -lr-steps %d, not %d", path, steps, sc->lr_steps);
     if (batch != sc->batch)
         return legr_fail(err, errlen, "%s: that run had a batch of %d, not %d (-batch or the cfg's batch=)", path, batch, sc->batch);
+    if (augment != sc->augment)
+        return legr_fail(err, errlen, "%s: that run had -augment %g, not %g", path, augment, sc->augment);
     return it;
 }
 
@@ -117,8 +123,8 @@ static int write_state(const char *path, int it, const tune_schedule *sc, char *
     char *tmp;
     FILE *fp = legr_open_temp(path, &tmp, err, errlen);
     if (!fp) return -1;
-    fprintf(fp, STATE_HEAD " 2 iteration %d of %d lr %.9g lr-steps %d batch %d\n",
-            it, sc->iters, sc->lr0, sc->lr_steps, sc->batch);
+    fprintf(fp, STATE_HEAD " 3 iteration %d of %d lr %.9g lr-steps %d batch %d augment %.9g\n",
+            it, sc->iters, sc->lr0, sc->lr_steps, sc->batch, sc->augment);
     return legr_commit_temp(fp, tmp, path, 1, err, errlen);
 }
 
@@ -177,6 +183,7 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     s->sc.lr_steps = o->lr_steps > 0 ? o->lr_steps : 1;
     s->sc.batch = net->batch;
     s->sc.lr0 = o->lr > 0 ? o->lr : net->learning_rate;
+    s->sc.augment = o->augment;
     *start = 0;
     if (o->resume) {
         *start = read_state(s->ostate, &s->sc, err, errlen);

@@ -364,10 +364,11 @@ static void test_finetune_nolabels_distillation(void **state)
      * batch was edited); the weights and the state stay as they are */
     const char *other[][3] = { { "-lr 0.002", "that run had -lr 0.001, not 0.002", NULL },
                                { "-lr 0.001 -lr-steps 2", "that run had -lr-steps 1, not 2", NULL },
-                               { "-lr 0.001", "that run had a batch of 3, not 1", "batch 3\n" } };
+                               { "-lr 0.001", "that run had a batch of 3, not 1", "batch 3 augment 0\n" },
+                               { "-lr 0.001 -augment 0.3", "that run had -augment 0, not 0.3", NULL } };
     size_t ls1, ls2;
     char *state_before = tu_read_file(fs, &ls1);
-    assert_non_null(strstr(state_before, " batch 1\n"));
+    assert_non_null(strstr(state_before, " batch 1 augment 0\n"));
     for (size_t k = 0; k < sizeof other / sizeof *other; ++k) {
         cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
                      "%s -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, other[k][0], ft);
@@ -389,6 +390,14 @@ static void test_finetune_nolabels_distillation(void **state)
             assert_int_equal(tu_write_file(fs, state_before, ls1), 0);
         }
     }
+    /* a version 2 state (before -augment was recorded) resumes as -augment 0 */
+    char *v2 = tu_fmt("legr-finetune-state 2 iteration 20 of 20 lr 0.001 lr-steps 1 batch 1\n");
+    assert_int_equal(tu_write_text(fs, v2), 0);
+    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                 "-lr 0.001 -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    assert_non_null(strstr(out, "resuming from iteration 20"));
+    free(out); free(err); free(cmd); free(v2);
     free(before); free(state_before);
     /* -augment: the same run on random views of the one image trains to
      * other weights, which stock Darknet runs as ours does */
