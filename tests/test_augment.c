@@ -23,6 +23,14 @@ static void ramp(float *x)
     for (int i = 0; i < N; ++i) x[i] = (float)((i * 37) % 101) / 100;
 }
 
+/* Every pixel the colour rgb. */
+static void constant_image(float *x, float r, float g, float b)
+{
+    const float rgb[C] = { r, g, b };
+    for (int ch = 0; ch < C; ++ch)
+        for (int i = 0; i < W * H; ++i) x[ch * W * H + i] = rgb[ch];
+}
+
 static int is_mirror(const float *a, const float *b)
 {
     for (int p = 0; p < C * H; ++p)
@@ -74,7 +82,7 @@ static void test_range_and_determinism(void **state)
 static void test_zoom_brings_grey_only(void **state)
 {
     float src[N], dst[N];
-    for (int i = 0; i < N; ++i) src[i] = 0.2f;
+    constant_image(src, 0.2f, 0.2f, 0.2f);
     legr_augment a = { 0.5f, 1, 1 };
     legr_rng r;
     legr_rng_seed(&r, 3);
@@ -92,7 +100,7 @@ static void test_zoom_brings_grey_only(void **state)
 static void test_colour(void **state)
 {
     float src[N], dst[N];
-    for (int i = 0; i < N; ++i) src[i] = 0.4f;
+    constant_image(src, 0.4f, 0.4f, 0.4f);
     legr_augment a = { 0, 2, 2 };
     legr_rng r;
     legr_rng_seed(&r, 8);
@@ -165,9 +173,7 @@ static void test_ramp_scales(void **state)
 static void test_saturation_moves_colour(void **state)
 {
     float src[N], dst[N];
-    const float rgb[3] = { 0.2f, 0.4f, 0.6f };     /* grey 0.4 */
-    for (int ch = 0; ch < C; ++ch)
-        for (int i = 0; i < W * H; ++i) src[ch * W * H + i] = rgb[ch];
+    constant_image(src, 0.2f, 0.4f, 0.6f);         /* grey 0.4 */
     legr_augment a = { 0, 1, 2 };
     legr_rng r;
     legr_rng_seed(&r, 4);
