@@ -52,7 +52,7 @@ static void usage_prune(FILE *fp)
         "usage: darknet legr prune <cfg> <weights> [<ranking>] <ratio> [<ratio> ...]\n"
         "                          [-out PREFIX] [-min 0.1] [-round 1] [-budget flops|latency]\n"
         "                          [-ranking l2|uniform|random]\n"
-        "                          [-recover N] [-images LIST | -data D] [-bn K]\n"
+        "                          [-recover N [-reselect]] [-images LIST | -data D] [-bn K]\n"
         "                          [-eval <datacfg> [-n N]] [-json F] [-v]\n"
         "  <ratio>     fraction of the original FLOPs to keep, 0 < ratio <= 1\n"
         "  <ranking>   a ranking file from 'darknet legr search' (default: plain L2,\n"
@@ -63,6 +63,10 @@ static void usage_prune(FILE *fp)
         "              whose inputs were pruned (or drifted) is re-fitted by least squares\n"
         "              to the original's outputs, layer by layer (the BN statistics stay\n"
         "              the original's: re-estimating them after it lowered Yolo-Fastest)\n"
+        "  -reselect   with -recover: choose WHICH filters a pruned layer keeps by the\n"
+        "              error their loss leaves in the next conv (backward elimination on\n"
+        "              the original's activations; ThiNet-style) instead of by L2 norm;\n"
+        "              the ranking still sets how many each layer keeps\n"
         "  -images L   the images for -recover and -bn: an image list, no labels needed\n"
         "              (default: the train= list of -data D, else of -eval D)\n"
         "  -bn K       re-estimate BN statistics on K batches of those images and write\n"
@@ -336,6 +340,7 @@ static void cmd_prune(int argc, char **argv)
     a.images = find_char_arg(argc, argv, "-images", 0);
     a.recdata = find_char_arg(argc, argv, "-data", 0);
     a.ridge = float_opt(argc, argv, "-ridge", 1e-4f);
+    a.reselect = find_arg(argc, argv, "-reselect");
     a.round = int_opt(argc, argv, "-round", 1);
     a.json = find_char_arg(argc, argv, "-json", 0);
     char *budget_kind = find_char_arg(argc, argv, "-budget", "flops");
@@ -354,6 +359,7 @@ static void cmd_prune(int argc, char **argv)
     a.by_latency = !strcmp(budget_kind, "latency");
     if (!(a.ridge >= 0 && a.ridge < 1)) die("-ridge must be in [0, 1)");
     if (a.images && a.recdata) die("give either -images or -data, not both");
+    if (a.reselect && a.recover <= 0) die("-reselect needs -recover N (it chooses on those N images)");
     if ((a.recover > 0 || (a.bn_given && a.bn > 0)) && !a.images && !a.recdata && !a.evaldata)
         die("-recover and -bn need images: give -images LIST or -data D (its train= list)");
     a.cfg = pos[0];

@@ -5,6 +5,7 @@
 #include "bench.h"
 #include "flops.h"
 #include "cfgcheck.h"
+#include "choose.h"
 #include "guard.h"
 #include "latency.h"
 #include "measure.h"
@@ -193,6 +194,37 @@ static void print_kept(const network *net, const legr_graph *g, const legr_mask 
     }
 }
 
+/* -reselect: every budget's kept filters re-chosen by reconstruction error
+ * on the recovery images (the counts, hence the FLOPs, stay). */
+static int reselect_masks(const legr_prune_args *a, prune_state *s, char *err, size_t errlen)
+{
+    legr_model *m = &s->m;
+    legr_recover_opts o = { &s->bs, a->recover, 0, a->ridge };
+    legr_choose_group *rep = legr_calloc(m->graph.n_groups ? m->graph.n_groups : 1, sizeof *rep);
+    if (!rep) return legr_fail(err, errlen, "out of memory");
+    int rc = 0;
+    for (int b = 0; b < a->n_ratios && rc == 0; ++b) {
+        int nr = 0, changed = 0;
+        double e_l2 = 0, e_new = 0;
+        rc = legr_choose_by_error(m->net, &m->graph, &s->masks[b], &o, rep, &nr, err, errlen);
+        for (int k = 0; k < nr && rc == 0; ++k) {
+            if (a->verbose)
+                printf("    group %3d (into layer %3d): %4d of %4d kept, %4d changed; next conv's error %.4f -> %.4f\n",
+                       rep[k].group, rep[k].consumer, rep[k].kept, rep[k].n, rep[k].changed,
+                       rep[k].err_l2, rep[k].err_chosen);
+            changed += rep[k].changed;
+            e_l2 += rep[k].err_l2;
+            e_new += rep[k].err_chosen;
+        }
+        if (rc == 0)
+            printf("budget %.3g: filters re-chosen in %d layers by the next conv's error (%d changed), "
+                   "its mean relative error %.4f (L2's choice) -> %.4f\n", a->ratio[b], nr, changed,
+                   nr ? e_l2 / nr : 0, nr ? e_new / nr : 0);
+    }
+    free(rep);
+    return rc;
+}
+
 /* Writes (stages) budget b's pair, says what it reached and measures it. */
 static int prune_budget(const legr_prune_args *a, prune_state *s, int b, const legr_recovery *rec,
                         const legr_budget *bud, char *err, size_t errlen)
@@ -291,6 +323,7 @@ int legr_run_prune(const legr_prune_args *a, char *err, size_t errlen)
                         : legr_select_budget(m->net, &m->graph, &s->nr, &s->a, a->ratio[b], a->min_frac, &bud, &s->masks[b], &s->reached[b], err, errlen);
         if (r != 0) goto done;
     }
+    if (a->reselect && reselect_masks(a, s, err, errlen) != 0) goto done;
     s->rows[0] = (legr_row){ 1, full, params, -1, -1, -1, 0 };
     if (a->evaldata) {
         printf("evaluating the original on %d images...\n", s->vs.n_images);

@@ -27,6 +27,7 @@ typedef struct {
     const char *images;         /* recovery images: an image list, */
     const char *recdata;        /* or a .data's train= list (default: -eval's) */
     float ridge;
+    int reselect;               /* choose the kept filters by reconstruction error (choose.h) */
     const char *json;           /* -json: the summary as JSON, or NULL */
     int verbose;
 } legr_prune_args;

@@ -10,6 +10,7 @@
 #include "util.h"
 #include "gemm.h"
 #include "compat.h"
+#include "samples.h"
 #ifdef GPU
 #include "weights.h"
 #endif
@@ -99,46 +100,6 @@ static int fit_init(fit *f, const network *orig, const network *pruned, const le
     return 0;
 }
 
-/* Runs layers [0, end) of net in inference mode, as network_predict does. */
-static void forward_upto(network *net, int end)
-{
-    network n = *net;
-    n.train = 0;
-    for (int i = 0; i < end; ++i) {
-        n.index = i;
-        layer l = n.layers[i];
-        forward_layer_inference(l, n);
-        n.input = l.output;
-        if (l.truth) n.truth = l.output;
-    }
-}
-
-static const float *layer_input(const network *net, int i, int b)
-{
-    const float *base = i == 0 ? net->input : net->layers[i - 1].output;
-    return base + (size_t)b * net->layers[i].inputs;
-}
-
-/* Writes the k x k patch of channels idx[0..n) (all channels when idx is
- * NULL) at output position p of conv l into col[0], col[ld], col[2 ld]...,
- * in Darknet's im2col order (channel, row, column). */
-static void gather_patch(const layer *l, const float *in, const int *idx, int n, int p,
-                         float *col, int ld)
-{
-    int oy = p / l->out_w, ox = p % l->out_w, k = l->size;
-    size_t r = 0;
-    for (int t = 0; t < n; ++t) {
-        const float *plane = in + (size_t)(idx ? idx[t] : t) * l->h * l->w;
-        for (int ky = 0; ky < k; ++ky) {
-            int iy = oy * l->stride - l->pad + ky;
-            for (int kx = 0; kx < k; ++kx, ++r) {
-                int ix = ox * l->stride - l->pad + kx;
-                col[r * ld] = (iy >= 0 && iy < l->h && ix >= 0 && ix < l->w) ? plane[iy * l->w + ix] : 0;
-            }
-        }
-    }
-}
-
 /* Scratch for one batch of samples of one layer. */
 typedef struct { float *xp, *xo, *y, *z, *wp; size_t cap_xp, cap_xo, cap_y, cap_wp; } scratch;
 
@@ -159,7 +120,7 @@ static int accumulate(fit *f, const network *orig, const network *pruned, int nb
 {
     const layer *lo = &orig->layers[f->layer], *lp = &pruned->layers[f->layer];
     int hw = lo->out_h * lo->out_w;
-    int per_img = positions < hw ? positions : hw, step = hw / per_img;
+    int per_img = legr_sample_count(hw, positions);
     int S = nb * per_img, d = f->d, co = lo->c * f->k2;
     float *xp = grow(&s->xp, &s->cap_xp, (size_t)d * S);
     float *xo = grow(&s->xo, &s->cap_xo, (size_t)co * S);
@@ -168,12 +129,11 @@ static int accumulate(fit *f, const network *orig, const network *pruned, int nb
     if (!xp || !xo || !y || !wp) return -1;
     float *z = y + (size_t)f->n_out * S;
     for (int b = 0; b < nb; ++b) {
-        const float *ip = layer_input(pruned, f->layer, b), *io = layer_input(orig, f->layer, b);
-        int off = ((first_image + b) * 7) % step;
+        const float *ip = legr_layer_input(pruned, f->layer, b), *io = legr_layer_input(orig, f->layer, b);
         for (int j = 0; j < per_img; ++j) {
-            int sidx = b * per_img + j, p = j * step + off;
-            gather_patch(lp, ip, NULL, f->n_in, p, xp + sidx, S);
-            gather_patch(lo, io, NULL, lo->c, p, xo + sidx, S);
+            int sidx = b * per_img + j, p = legr_sample_position(hw, per_img, first_image + b, j);
+            legr_gather_patch(lp, ip, NULL, f->n_in, p, xp + sidx, S);
+            legr_gather_patch(lo, io, NULL, lo->c, p, xo + sidx, S);
             xp[(size_t)(d - 1) * S + sidx] = 1;
         }
     }
@@ -220,10 +180,10 @@ static int run_images(fit *fits, int nf, network *orig, network *pruned, const l
         int nb = n_images - first < B ? n_images - first : B;
         if (legr_valset_fill(orig, o->images, first, 0, err, errlen) != 0) { rc = -1; break; }
         memcpy(pruned->input, orig->input, (size_t)B * orig->inputs * sizeof(float));
-        forward_upto(orig, end);
-        forward_upto(pruned, end);
+        legr_forward_upto(orig, end);
+        legr_forward_upto(pruned, end);
         for (int k = 0; k < nf && rc == 0; ++k)
-            if (accumulate(&fits[k], orig, pruned, nb, first, o->positions > 0 ? o->positions : 256, s) != 0)
+            if (accumulate(&fits[k], orig, pruned, nb, first, o->positions, s) != 0)
                 rc = legr_fail(err, errlen, "layer %d: out of memory for the samples", fits[k].layer);
     }
     set_batch_network(orig, bo);
