@@ -311,11 +311,19 @@ static int choose_group(cand *c, network *net, const legr_graph *g, legr_mask *m
 {
     const layer *l = &net->layers[c->q];
     int k = c->group, n = g->groups[k].n;
+    size_t per = (size_t)l->c * l->size * l->size;
     unsigned char *keep = legr_calloc(n, 1);
-    if (!keep) return legr_fail(err, errlen, "out of memory");
+    float *w = legr_calloc((size_t)l->n * per, sizeof(float));
+    if (!keep || !w) { free(keep); free(w); return legr_fail(err, errlen, "out of memory"); }
+    /* the error as Q's BN passes it on: each filter's output times its scale */
+    for (int t = 0; t < l->n; ++t) {
+        float s = l->batch_normalize ? l->scales[t] / (sqrtf(l->rolling_variance[t]) + .000001f) : 1;
+        for (size_t j = 0; j < per; ++j) w[t * per + j] = l->weights[t * per + j] * s;
+    }
     double e_new = 0, e_l2 = 0;
-    int rc = legr_choose_channels(c->G, n, l->size * l->size, l->weights, l->n, m->kept[k], ridge,
+    int rc = legr_choose_channels(c->G, n, l->size * l->size, w, l->n, m->kept[k], ridge,
                                   keep, m->keep[k], &e_new, &e_l2, err, errlen);
+    free(w);
     if (rc == 0) {
         int changed = 0;
         for (int j = 0; j < n; ++j) changed += keep[j] && !m->keep[k][j];

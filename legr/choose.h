@@ -7,7 +7,9 @@
  * A group qualifies when its channels reach exactly one dense conv Q
  * (through depthwise followers, max-pooling or upsampling at most) and Q
  * reads nothing else.  On the original network's activations, Q's output
- * y = W x is a least-squares target; starting from all of the group's
+ * y = W x (each filter times its BN scale, gamma / sigma, so that errors
+ * count as Q's BN passes them on) is a least-squares target; starting from
+ * all of the group's
  * channels, the channel whose removal raises the error of the best fit of y
  * from the remaining ones the least goes, one at a time (backward
  * elimination, each step an exact rank-k2 update of the inverse normal
