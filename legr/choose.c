@@ -131,11 +131,7 @@ static int remove_channel(elim *e, int c, double *t)
 {
     int k2 = e->k2, d = e->d, o = e->o;
     double delta = removal_cost(e, c);
-    if (!(delta < HUGE_VAL)) {
-        /* a block that lost positivity to rounding: no update, count it as is */
-        e->active[c] = 0;
-        return 0;
-    }
+    if (!(delta < HUGE_VAL)) return -1;    /* a block that lost positivity to rounding */
     /* t = Ainv_:c (Ainv_cc)^-1 (d x k2) */
     for (int i = 0; i < d; ++i)
         for (int s = 0; s < k2; ++s) {
@@ -204,10 +200,11 @@ int legr_choose_channels(const double *G, int n, int k2, const float *w, int o, 
 {
     if (want < 0 || want > n) return legr_fail(err, errlen, "cannot keep %d of %d channels", want, n);
     elim e;
+    if (k2 > 81) return legr_fail(err, errlen, "channel selection: kernels larger than 9 x 9 are not supported");
     if (elim_init(&e, G, n, k2, w, o, ridge) != 0 || eliminate(&e, want, NULL) != 0) {
         elim_free(&e);
-        return legr_fail(err, errlen, "channel selection: the %d x %d normal matrix is singular or too large",
-                         n * k2 + 1, n * k2 + 1);
+        return legr_fail(err, errlen, "channel selection: the %d x %d normal matrix is singular, "
+                         "lost positivity, or is out of memory", n * k2 + 1, n * k2 + 1);
     }
     memcpy(keep, e.active, n);
     *err_chosen = elim_error(&e);
@@ -215,7 +212,7 @@ int legr_choose_channels(const double *G, int n, int k2, const float *w, int o, 
     if (!l2_keep) return 0;
     if (elim_init(&e, G, n, k2, w, o, ridge) != 0 || eliminate(&e, want, l2_keep) != 0) {
         elim_free(&e);
-        return legr_fail(err, errlen, "channel selection: out of memory");
+        return legr_fail(err, errlen, "channel selection: the given subset's fit failed");
     }
     *err_l2 = elim_error(&e);
     elim_free(&e);
@@ -305,35 +302,56 @@ static int accumulate(cand *cands, int nc, network *net, const legr_recover_opts
     return rc;
 }
 
-/* Elimination for one accumulated candidate; updates m and the report. */
+/* Q's filters that the mask keeps, weighted by their BN scale (the error as
+ * Q's BN passes it on), as o x c*k2 rows; NULL when out of memory. */
+static float *kept_scaled_filters(const layer *l, const legr_graph *g, const legr_mask *m, int q, int *o)
+{
+    size_t per = (size_t)l->c * l->size * l->size;
+    int *idx = legr_calloc(l->n, sizeof(int));
+    float *w = legr_calloc((size_t)l->n * per, sizeof(float));
+    if (!idx || !w) { free(idx); free(w); return NULL; }
+    *o = legr_blocks_kept_index(g, m, g->out[q], g->n_out[q], idx);
+    for (int r = 0; r < *o; ++r) {
+        int t = idx[r];
+        float s = l->batch_normalize ? l->scales[t] / (sqrtf(l->rolling_variance[t]) + .000001f) : 1;
+        if (!legr_finite(s)) s = 0;
+        for (size_t j = 0; j < per; ++j) w[r * per + j] = l->weights[t * per + j] * s;
+    }
+    free(idx);
+    return w;
+}
+
+/* Elimination for one accumulated candidate; updates m and fills the
+ * report.  Where the elimination fails (a normal matrix that lost
+ * positivity to rounding, no memory) the group keeps the input mask's
+ * choice (rep->fallback).  Returns -1 only when out of memory before. */
 static int choose_group(cand *c, network *net, const legr_graph *g, legr_mask *m, float ridge,
                         legr_choose_group *rep, char *err, size_t errlen)
 {
     const layer *l = &net->layers[c->q];
-    int k = c->group, n = g->groups[k].n;
-    size_t per = (size_t)l->c * l->size * l->size;
+    int k = c->group, n = g->groups[k].n, o = 0;
     unsigned char *keep = legr_calloc(n, 1);
-    float *w = legr_calloc((size_t)l->n * per, sizeof(float));
+    float *w = kept_scaled_filters(l, g, m, c->q, &o);
     if (!keep || !w) { free(keep); free(w); return legr_fail(err, errlen, "out of memory"); }
-    /* the error as Q's BN passes it on: each filter's output times its scale */
-    for (int t = 0; t < l->n; ++t) {
-        float s = l->batch_normalize ? l->scales[t] / (sqrtf(l->rolling_variance[t]) + .000001f) : 1;
-        for (size_t j = 0; j < per; ++j) w[t * per + j] = l->weights[t * per + j] * s;
-    }
     double e_new = 0, e_l2 = 0;
-    int rc = legr_choose_channels(c->G, n, l->size * l->size, w, l->n, m->kept[k], ridge,
-                                  keep, m->keep[k], &e_new, &e_l2, err, errlen);
-    free(w);
-    if (rc == 0) {
+    char why[256];
+    *rep = (legr_choose_group){ k, c->q, n, m->kept[k], 0, -1, -1, 0 };
+    if (legr_choose_channels(c->G, n, l->size * l->size, w, o, m->kept[k], ridge,
+                             keep, m->keep[k], &e_new, &e_l2, why, sizeof why) != 0) {
+        rep->fallback = 1;
+    } else {
         int changed = 0;
         for (int j = 0; j < n; ++j) changed += keep[j] && !m->keep[k][j];
         /* the L2 choice stays where the elimination does not beat it */
         if (e_new < e_l2) memcpy(m->keep[k], keep, n);
         else changed = 0, e_new = e_l2;
-        *rep = (legr_choose_group){ k, c->q, n, m->kept[k], changed, e_l2, e_new };
+        rep->changed = changed;
+        rep->err_l2 = e_l2;
+        rep->err_chosen = e_new;
     }
+    free(w);
     free(keep);
-    return rc;
+    return 0;
 }
 
 int legr_choose_by_error(network *orig, const legr_graph *g, legr_mask *m,
@@ -346,7 +364,9 @@ int legr_choose_by_error(network *orig, const legr_graph *g, legr_mask *m,
     if (o->images->w != orig->w || o->images->h != orig->h || o->images->c != orig->c)
         return legr_fail(err, errlen, "channel selection images were prepared for another input size");
     int n_images = o->n_images > 0 && o->n_images < o->images->n_images ? o->n_images : o->images->n_images;
+    /* a floor: with no ridge at all a dead channel makes G singular */
     float ridge = o->ridge >= 0 ? o->ridge : 1e-4f;
+    if (ridge < 1e-8f) ridge = 1e-8f;
     cand *cands = legr_calloc(g->n_groups ? g->n_groups : 1, sizeof(cand));
     if (!cands) return legr_fail(err, errlen, "out of memory");
     int nc = 0, rc = 0, nr = 0;
@@ -356,7 +376,7 @@ int legr_choose_by_error(network *orig, const legr_graph *g, legr_mask *m,
         if (q < 0) continue;
         const layer *l = &orig->layers[q];
         int d = l->c * l->size * l->size + 1;
-        if (choose_work(d, l->size * l->size, l->n, g->groups[k].n - m->kept[k]) > CHOOSE_MAX_WORK) continue;
+        if (l->size > 9 || choose_work(d, l->size * l->size, l->n, g->groups[k].n - m->kept[k]) > CHOOSE_MAX_WORK) continue;
         cands[nc++] = (cand){ k, q, d, NULL };
     }
     /* as many normal matrices per forward pass as fit in 1 GiB */

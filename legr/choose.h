@@ -7,13 +7,17 @@
  * A group qualifies when its channels reach exactly one dense conv Q
  * (through depthwise followers, max-pooling or upsampling at most) and Q
  * reads nothing else.  On the original network's activations, Q's output
- * y = W x (each filter times its BN scale, gamma / sigma, so that errors
- * count as Q's BN passes them on) is a least-squares target; starting from
+ * y = W x (Q's filters that the mask keeps, each times its BN scale,
+ * gamma / sigma, so that errors count as Q's BN passes them on) is a
+ * least-squares target; starting from
  * all of the group's
  * channels, the channel whose removal raises the error of the best fit of y
  * from the remaining ones the least goes, one at a time (backward
  * elimination, each step an exact rank-k2 update of the inverse normal
- * matrix), until the group's count is reached. */
+ * matrix), until the group's count is reached.  Q's filters are those the
+ * mask keeps when the group is taken (groups go in order, so Q's own group
+ * is usually re-chosen after, for Q's consumer).  Groups whose elimination would cost more than a few seconds
+ * keep the input mask, as do those where it fails or does not beat it. */
 #ifndef LEGR_CHOOSE_H
 #define LEGR_CHOOSE_H
 
@@ -40,6 +44,7 @@ typedef struct {
     int group, consumer;        /* the group and its one conv consumer Q */
     int n, kept, changed;       /* channels, kept, and how many differ from the input mask */
     double err_l2, err_chosen;  /* Q's relative output error from the input mask's / the chosen channels */
+    int fallback;               /* 1: the elimination failed; the input mask's choice stays (errors -1) */
 } legr_choose_group;
 
 /* Re-chooses, in m, the kept channels of every qualifying group that m

@@ -71,7 +71,7 @@ static void usage_prune(FILE *fp)
         "              (default: the train= list of -data D, else of -eval D)\n"
         "  -bn K       re-estimate BN statistics on K batches of those images and write\n"
         "              them into the .weights (default 0: off)\n"
-        "  -ridge R    reconstruction's ridge term, relative (default 1e-4)\n"
+        "  -ridge R    the ridge term of reconstruction and -reselect, relative (default 1e-4)\n"
         "  -eval D     evaluate the original and every pruned pair on D's valid= list\n"
         "              (first -n N images): plain surgery, after BN re-estimation (-bn K,\n"
         "              default 4, on D's train= list unless -images/-data) and, with\n"

@@ -204,10 +204,17 @@ static int reselect_masks(const legr_prune_args *a, prune_state *s, char *err, s
     if (!rep) return legr_fail(err, errlen, "out of memory");
     int rc = 0;
     for (int b = 0; b < a->n_ratios && rc == 0; ++b) {
-        int nr = 0, changed = 0;
+        int nr = 0, changed = 0, fallbacks = 0;
         double e_l2 = 0, e_new = 0;
         rc = legr_choose_by_error(m->net, &m->graph, &s->masks[b], &o, rep, &nr, err, errlen);
         for (int k = 0; k < nr && rc == 0; ++k) {
+            if (rep[k].fallback) {
+                if (a->verbose)
+                    printf("    group %3d (into layer %3d): the elimination failed; L2's choice stays\n",
+                           rep[k].group, rep[k].consumer);
+                ++fallbacks;
+                continue;
+            }
             if (a->verbose)
                 printf("    group %3d (into layer %3d): %4d of %4d kept, %4d changed; next conv's error %.4f -> %.4f\n",
                        rep[k].group, rep[k].consumer, rep[k].kept, rep[k].n, rep[k].changed,
@@ -216,10 +223,13 @@ static int reselect_masks(const legr_prune_args *a, prune_state *s, char *err, s
             e_l2 += rep[k].err_l2;
             e_new += rep[k].err_chosen;
         }
+        int done = nr - fallbacks;
         if (rc == 0)
             printf("budget %.3g: filters re-chosen in %d layers by the next conv's error (%d changed), "
-                   "its mean relative error %.4f (L2's choice) -> %.4f\n", a->ratio[b], nr, changed,
-                   nr ? e_l2 / nr : 0, nr ? e_new / nr : 0);
+                   "its mean relative error %.4f (L2's choice) -> %.4f\n", a->ratio[b], done, changed,
+                   done ? e_l2 / done : 0, done ? e_new / done : 0);
+        if (rc == 0 && fallbacks)
+            printf("  %d more layers kept L2's choice: their elimination failed (-v names them)\n", fallbacks);
     }
     free(rep);
     return rc;

@@ -4,7 +4,8 @@
 # by scripts/train-base.sh, weights in models/), on data made by
 # scripts/make-data.sh:
 #   1. legr flops   2. a short LeGR search   3. legr prune at 0.7, 0.5, 0.3,
-#      each pair reconstructed on 64 training images (-recover)
+#      each pair reconstructed on 64 training images (-recover; which filters
+#      each layer keeps chosen by reconstruction error, -reselect)
 #   4. legr eval of each (inside prune -eval): the Pareto table, a column per step
 #   5. a short legr finetune of the 0.5 pair, distilling from the original, and its eval
 #   6. stock /usr/bin/darknet loads and runs each pruned pair
@@ -36,7 +37,7 @@ step "2/6 LeGR search (small budget: ${EVALS:-12} candidates, tau ${TAU:-20}, ${
 
 step "3/6 + 4/6 prune to 0.7, 0.5, 0.3 of the FLOPs with the learned ranking, reconstruct, evaluate each"
 ./darknet legr prune "$cfg" "$model" "$out/fashion-det.ranking" 0.7 0.5 0.3 \
-    -out "$out/fashion-det" -recover 64 -eval "$data" -n 200 2>/dev/null
+    -out "$out/fashion-det" -recover 64 -reselect -eval "$data" -n 200 2>/dev/null
 
 step "5/6 fine-tune the 0.5 pair ${FT_ITERS:-100} iterations, distilling from the original; evaluate it"
 ./darknet legr finetune "$data" "$out/fashion-det-50.cfg" "$out/fashion-det-50.weights" \
