@@ -10,6 +10,7 @@
  *     lowering it in at least one; the cfg is byte for byte the one without
  *     -reselect (the same counts), the weights the same size, and stock
  *     Darknet runs the pair as ours does;
+ *   - a count out of range and kernels over 9 x 9 are refused with a reason;
  *   - -reselect without -recover is refused. */
 #include <lapacke.h>
 #include <math.h>
@@ -135,6 +136,20 @@ static void test_planted_channels(void **state)
     free(G); free(x);
 }
 
+/* Counts it cannot keep, and kernels over 9 x 9, are refused with a reason. */
+static void test_refusals(void **state)
+{
+    double G[4] = { 2, 1, 1, 2 };
+    float w[1] = { 1 };
+    unsigned char keep[1];
+    double e;
+    char err[256] = "";
+    assert_int_equal(legr_choose_channels(G, 1, 1, w, 1, 2, 1e-4f, keep, NULL, &e, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot keep 2 of 1"));
+    assert_int_equal(legr_choose_channels(G, 1, 100, w, 1, 1, 1e-4f, keep, NULL, &e, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "9 x 9"));
+}
+
 /* The "(L2's choice) -> " figures of one budget's -reselect line. */
 static void reselect_figures(const char *out, double *e_l2, double *e_new, int *layers)
 {
@@ -213,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors_match_direct_fit),
         cmocka_unit_test(test_planted_channels),
+        cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_prune_reselect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
