@@ -83,6 +83,8 @@ typedef struct {
     int iters, lr_steps, batch;
     float lr0;
     float augment;          /* -augment J (0: off) */
+    float distill;          /* -distill W with -teacher, 0 without */
+    unsigned seed;          /* -seed: the draws of images, views and Darknet's */
 } tune_schedule;
 
 #define STATE_HEAD "legr-finetune-state"
@@ -90,17 +92,20 @@ typedef struct {
 /* The iteration a state file records, or -1 (also when the file records
  * another schedule than sc).  Version 1 files (before the schedule was
  * recorded) are checked on -iters alone; version 2 files (before -augment)
- * stand for -augment 0. */
+ * stand for -augment 0; versions 2 and 3 (before -distill and -seed) are
+ * not checked on those two. */
 static int read_state(const char *path, const tune_schedule *sc, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) return legr_fail(err, errlen, "%s: no state to resume from", path);
     int version = 0, it = -1, total = -1, steps = 0, batch = 0;
-    float lr = 0, augment = 0;
+    float lr = 0, augment = 0, distill = sc->distill;
+    unsigned seed = sc->seed;
     int ok = fscanf(fp, STATE_HEAD " %d iteration %d of %d", &version, &it, &total) == 3;
-    int have_schedule = ok && (version == 2 || version == 3) &&
+    int have_schedule = ok && version >= 2 && version <= 4 &&
                         fscanf(fp, " lr %g lr-steps %d batch %d", &lr, &steps, &batch) == 3 &&
-                        (version == 2 || fscanf(fp, " augment %g", &augment) == 1);
+                        (version == 2 || fscanf(fp, " augment %g", &augment) == 1) &&
+                        (version < 4 || fscanf(fp, " distill %g seed %u", &distill, &seed) == 2);
     fclose(fp);
     if (!ok || (version != 1 && !have_schedule) || it < 0 || total <= 0 || it > total)
         return legr_fail(err, errlen, "%s: not a legr finetune state file", path);
@@ -115,6 +120,10 @@ static int read_state(const char *path, const tune_schedule *sc, char *err, size
         return legr_fail(err, errlen, "%s: that run had a batch of %d, not %d (-batch or the cfg's batch=)", path, batch, sc->batch);
     if (augment != sc->augment)
         return legr_fail(err, errlen, "%s: that run had -augment %g, not %g", path, augment, sc->augment);
+    if (distill != sc->distill)
+        return legr_fail(err, errlen, "%s: that run had -distill %g, not %g (0: no -teacher)", path, distill, sc->distill);
+    if (seed != sc->seed)
+        return legr_fail(err, errlen, "%s: that run had -seed %u, not %u", path, seed, sc->seed);
     return it;
 }
 
@@ -123,8 +132,8 @@ static int write_state(const char *path, int it, const tune_schedule *sc, char *
     char *tmp;
     FILE *fp = legr_open_temp(path, &tmp, err, errlen);
     if (!fp) return -1;
-    fprintf(fp, STATE_HEAD " 3 iteration %d of %d lr %.9g lr-steps %d batch %d augment %.9g\n",
-            it, sc->iters, sc->lr0, sc->lr_steps, sc->batch, sc->augment);
+    fprintf(fp, STATE_HEAD " 4 iteration %d of %d lr %.9g lr-steps %d batch %d augment %.9g distill %.9g seed %u\n",
+            it, sc->iters, sc->lr0, sc->lr_steps, sc->batch, sc->augment, sc->distill, sc->seed);
     return legr_commit_temp(fp, tmp, path, 1, err, errlen);
 }
 
@@ -184,6 +193,8 @@ static int tune_setup(const legr_tune_opts *o, tune_state *s, distill_ctx *dc, i
     s->sc.batch = net->batch;
     s->sc.lr0 = o->lr > 0 ? o->lr : net->learning_rate;
     s->sc.augment = o->augment;
+    s->sc.distill = o->teacher_cfg ? o->distill : 0;
+    s->sc.seed = o->seed;
     *start = 0;
     if (o->resume) {
         *start = read_state(s->ostate, &s->sc, err, errlen);

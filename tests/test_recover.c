@@ -359,16 +359,18 @@ static void test_finetune_nolabels_distillation(void **state)
     char *after = tu_read_file(fw, &l2);
     assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
     free(after); free(out); free(err); free(cmd);
-    /* ... but not with another schedule: the state records -lr, -lr-steps and the
-     * batch (the pruned cfg's is 1, so a state that says 3 stands for a cfg whose
+    /* ... but not with another schedule: the state records -lr, -lr-steps, the
+     * batch, -augment, -distill and -seed (the pruned cfg's is 1, so a state that says 3 stands for a cfg whose
      * batch was edited); the weights and the state stay as they are */
     const char *other[][3] = { { "-lr 0.002", "that run had -lr 0.001, not 0.002", NULL },
                                { "-lr 0.001 -lr-steps 2", "that run had -lr-steps 1, not 2", NULL },
-                               { "-lr 0.001", "that run had a batch of 3, not 1", "batch 3 augment 0\n" },
-                               { "-lr 0.001 -augment 0.3", "that run had -augment 0, not 0.3", NULL } };
+                               { "-lr 0.001", "that run had a batch of 3, not 1", "batch 3 augment 0 distill 1 seed 1\n" },
+                               { "-lr 0.001 -augment 0.3", "that run had -augment 0, not 0.3", NULL },
+                               { "-lr 0.001 -distill 2", "that run had -distill 1, not 2", NULL },
+                               { "-lr 0.001 -seed 7", "that run had -seed 1, not 7", NULL } };
     size_t ls1, ls2;
     char *state_before = tu_read_file(fs, &ls1);
-    assert_non_null(strstr(state_before, " batch 1 augment 0\n"));
+    assert_non_null(strstr(state_before, " batch 1 augment 0 distill 1 seed 1\n"));
     for (size_t k = 0; k < sizeof other / sizeof *other; ++k) {
         cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
                      "%s -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, other[k][0], ft);
@@ -398,6 +400,14 @@ static void test_finetune_nolabels_distillation(void **state)
     assert_int_equal(tu_run(cmd, &out, &err), 0);
     assert_non_null(strstr(out, "resuming from iteration 20"));
     free(out); free(err); free(cmd); free(v2);
+    /* so does a version 3 state (before -distill and -seed), with any -seed */
+    char *v3 = tu_fmt("legr-finetune-state 3 iteration 20 of 20 lr 0.001 lr-steps 1 batch 1 augment 0\n");
+    assert_int_equal(tu_write_text(fs, v3), 0);
+    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                 "-lr 0.001 -seed 7 -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    assert_non_null(strstr(out, "resuming from iteration 20"));
+    free(out); free(err); free(cmd); free(v3);
     free(before); free(state_before);
     /* -augment: the same run on random views of the one image trains to
      * other weights, which stock Darknet runs as ours does */
