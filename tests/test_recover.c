@@ -322,6 +322,21 @@ static void assert_refused(const char *dir, const char *cmd, const char *says)
     free(err);
 }
 
+/* Writes "legr-finetune-state <fields>" as ft's state and asserts that the
+ * 20-iteration run with `opts` resumes from it. */
+static void assert_old_state_resumes(const det_case *d, const char *pcfg, const char *pw, const char *list,
+                                     const char *ft, const char *fields, const char *opts)
+{
+    char *fs = tu_fmt("%s.state", ft), *text = tu_fmt("legr-finetune-state %s\n", fields);
+    assert_int_equal(tu_write_text(fs, text), 0);
+    char *cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
+                       "-lr 0.001 %s -out %s -resume", d->data, pcfg, pw, d->cfg, d->weights, list, opts, ft);
+    char *out = NULL, *err = NULL;
+    assert_int_equal(tu_run(cmd, &out, &err), 0);
+    assert_non_null(strstr(out, "resuming from iteration 20"));
+    free(out); free(err); free(cmd); free(text); free(fs);
+}
+
 static void test_finetune_nolabels_distillation(void **state)
 {
     det_case d;
@@ -392,22 +407,11 @@ static void test_finetune_nolabels_distillation(void **state)
             assert_int_equal(tu_write_file(fs, state_before, ls1), 0);
         }
     }
-    /* a version 2 state (before -augment was recorded) resumes as -augment 0 */
-    char *v2 = tu_fmt("legr-finetune-state 2 iteration 20 of 20 lr 0.001 lr-steps 1 batch 1\n");
-    assert_int_equal(tu_write_text(fs, v2), 0);
-    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
-                 "-lr 0.001 -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
-    assert_int_equal(tu_run(cmd, &out, &err), 0);
-    assert_non_null(strstr(out, "resuming from iteration 20"));
-    free(out); free(err); free(cmd); free(v2);
-    /* so does a version 3 state (before -distill and -seed), with any -seed */
-    char *v3 = tu_fmt("legr-finetune-state 3 iteration 20 of 20 lr 0.001 lr-steps 1 batch 1 augment 0\n");
-    assert_int_equal(tu_write_text(fs, v3), 0);
-    cmd = tu_fmt("./darknet legr finetune %s %s %s -teacher %s %s -nolabels -images %s -iters 20 "
-                 "-lr 0.001 -seed 7 -out %s -resume", d.data, pcfg, pw, d.cfg, d.weights, list1, ft);
-    assert_int_equal(tu_run(cmd, &out, &err), 0);
-    assert_non_null(strstr(out, "resuming from iteration 20"));
-    free(out); free(err); free(cmd); free(v3);
+    /* a version 2 state (before -augment was recorded) resumes as -augment 0;
+     * so does a version 3 state (before -distill and -seed), with any -seed */
+    assert_old_state_resumes(&d, pcfg, pw, list1, ft, "2 iteration 20 of 20 lr 0.001 lr-steps 1 batch 1", "");
+    assert_old_state_resumes(&d, pcfg, pw, list1, ft, "3 iteration 20 of 20 lr 0.001 lr-steps 1 batch 1 augment 0",
+                             "-seed 7");
     free(before); free(state_before);
     /* -augment: the same run on random views of the one image trains to
      * other weights, which stock Darknet runs as ours does */
