@@ -194,15 +194,36 @@ static int eliminate(elim *e, int want, const unsigned char *subset)
     return rc;
 }
 
+/* dst = a copy of src's state (its own buffers), or -1 out of memory. */
+static int elim_copy(elim *dst, const elim *src)
+{
+    size_t dd = (size_t)src->d * src->d, dout = (size_t)src->d * src->o;
+    *dst = *src;
+    dst->ainv = malloc(dd * sizeof(double));
+    dst->f = malloc(dout * sizeof(double));
+    dst->active = malloc(src->n);
+    if (!dst->ainv || !dst->f || !dst->active) return -1;
+    memcpy(dst->ainv, src->ainv, dd * sizeof(double));
+    memcpy(dst->f, src->f, dout * sizeof(double));
+    memcpy(dst->active, src->active, src->n);
+    return 0;
+}
+
 int legr_choose_channels(const double *G, int n, int k2, const float *w, int o, int want,
                          float ridge, unsigned char *keep, const unsigned char *l2_keep,
                          double *err_chosen, double *err_l2, char *err, size_t errlen)
 {
     if (want < 0 || want > n) return legr_fail(err, errlen, "cannot keep %d of %d channels", want, n);
-    elim e;
     if (k2 > 81) return legr_fail(err, errlen, "channel selection: kernels larger than 9 x 9 are not supported");
-    if (elim_init(&e, G, n, k2, w, o, ridge) != 0 || eliminate(&e, want, NULL) != 0) {
+    /* the full fit once; the given subset's elimination starts from a copy */
+    elim e, given;
+    memset(&given, 0, sizeof given);
+    int rc = elim_init(&e, G, n, k2, w, o, ridge);
+    if (rc == 0 && l2_keep) rc = elim_copy(&given, &e);
+    if (rc == 0) rc = eliminate(&e, want, NULL);
+    if (rc != 0) {
         elim_free(&e);
+        elim_free(&given);
         return legr_fail(err, errlen, "channel selection: the %d x %d normal matrix is singular, "
                          "lost positivity, or is out of memory", n * k2 + 1, n * k2 + 1);
     }
@@ -210,13 +231,10 @@ int legr_choose_channels(const double *G, int n, int k2, const float *w, int o, 
     *err_chosen = elim_error(&e);
     elim_free(&e);
     if (!l2_keep) return 0;
-    if (elim_init(&e, G, n, k2, w, o, ridge) != 0 || eliminate(&e, want, l2_keep) != 0) {
-        elim_free(&e);
-        return legr_fail(err, errlen, "channel selection: the given subset's fit failed");
-    }
-    *err_l2 = elim_error(&e);
-    elim_free(&e);
-    return 0;
+    rc = eliminate(&given, want, l2_keep);
+    if (rc == 0) *err_l2 = elim_error(&given);
+    elim_free(&given);
+    return rc == 0 ? 0 : legr_fail(err, errlen, "channel selection: the given subset's fit failed");
 }
 
 /* ---- the network side: which groups, and their normal matrices ---- */
