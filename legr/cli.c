@@ -139,6 +139,8 @@ static void usage_search(FILE *fp)
         "  -bn-images N    re-estimate BN on N train= images before scoring (default 256, 0: off)\n"
         "  -recover N      reconstruct each candidate on N train= images first (least squares\n"
         "                  against the original, as prune -recover; default 0: off)\n"
+        "  -reselect       with -recover: each candidate's kept filters re-chosen by\n"
+        "                  reconstruction error first, as prune -reselect\n"
         "  -round N        kept filters per group a multiple of N, as for prune (default 1)\n"
         "  -budget flops|latency  -target counts FLOPs (default) or the latency a model of\n"
         "                  this machine predicts, as for prune\n"
@@ -451,6 +453,7 @@ static void cmd_search(int argc, char **argv)
     a.resume = find_arg(argc, argv, "-resume");
     a.use_mpi = find_arg(argc, argv, "-mpi");
     a.same_data = find_arg(argc, argv, "-same-data");
+    a.reselect = find_arg(argc, argv, "-reselect");
     if (a.use_mpi && workers_given) die("-mpi and -workers exclude each other (mpirun -np K gives K-1 evaluators)");
     char *pos[2];
     if (positionals(argc, argv, 3, pos, 2) != 2) { usage_search(stderr); exit(1); }
@@ -465,6 +468,7 @@ static void cmd_search(int argc, char **argv)
     need_min("-recover", a.recover, 0);
     if (a.batch > LEGR_MAX_BATCH) die_fmt("-batch must be <= %d", LEGR_MAX_BATCH);
     if (a.recover > 100000) die("-recover must be <= 100000");
+    if (a.reselect && a.recover <= 0) die("-reselect needs -recover N (it chooses on those N images)");
     if (a.round < 1 || a.round > 1024) die("-round must be within 1..1024");
     a.by_latency = !strcmp(budget_kind, "latency");
     if (!a.by_latency && strcmp(budget_kind, "flops")) die("-budget must be flops or latency");

@@ -1,6 +1,7 @@
 /* fitness.c: one candidate's fitness (see fitness.h). */
 #include "fitness.h"
 #include "measure.h"
+#include "choose.h"
 #include "recover.h"
 #include "surgery.h"
 #include "util.h"
@@ -35,11 +36,16 @@ static int budget_fitness(legr_fitness_ctx *c, const legr_affine *a, float targe
     if (legr_select_budget(m->net, &m->graph, c->norms, a, target, c->min_frac, &c->budget,
                            &mask, &flops, err, errlen) != 0)
         return -1;
+    legr_recover_opts ro = { c->bnset, c->recover, 0, -1 };
+    if (c->reselect && c->recover > 0 && c->bnset &&
+        legr_choose_by_error(m->net, &m->graph, &mask, &ro, NULL, NULL, err, errlen) != 0) {
+        legr_mask_free(&mask);
+        return -1;
+    }
     network *net = legr_build_pruned(m, &mask, c->workdir, index, err, errlen);
     double t_rec = 0;          /* reconstruction's share of t1 - t0 */
     if (net && c->recover > 0 && c->bnset) {
         double tr = what_time_is_it_now();
-        legr_recover_opts ro = { c->bnset, c->recover, 0, -1 };
         if (legr_reconstruct(m->net, net, &m->graph, &mask, &ro, NULL, NULL, err, errlen) != 0) {
             legr_free_network(net);
             net = NULL;

@@ -42,6 +42,8 @@ typedef struct {
     int bn_batches;
     int recover;                /* > 0: reconstruct (recover.h) on this many bnset
                                  * images before fine-tuning */
+    int reselect;               /* 1 (with recover): the kept filters re-chosen by
+                                 * reconstruction error first (choose.h) */
     const char *workdir;        /* where the candidate's files are written */
     int workers;                /* candidates evaluated at once, one process each */
     uint64_t seed;

@@ -268,16 +268,17 @@ static void describe(const legr_search_args *a, search_state *s, const char *dat
     const char *budget_kind = a->by_latency ? "latency" : "flops";
     snprintf(s->settings, sizeof s->settings,
              "settings cfg=%s weights-fnv1a=%016llx data=%s target=%s tau=%d lr=%g batch=%d pool=%d "
-             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d recover=%d round=%d budget=%s min=%g seed=%llu workers=%d%s",
+             "sample=%d mutate=%g fitness=%d val=%d bn-batches=%d recover=%d round=%d budget=%s min=%g seed=%llu workers=%d%s%s",
              a->cfg, (unsigned long long)wsum, datacfg, s->targets, a->tau, a->lr, fc->batch, eo->pool, eo->sample,
              eo->mutate, fc->kind, s->vs.n_images, fc->bn_batches, a->recover, a->round, budget_kind, a->min_frac,
-             (unsigned long long)eo->seed, eo->batch, a->same_data ? " same-data" : "");
+             (unsigned long long)eo->seed, eo->batch, a->same_data ? " same-data" : "", a->reselect ? " reselect" : "");
     snprintf(s->extra, sizeof s->extra,
              "weights: %s (fnv1a %016llx)\ntarget: %s%s\nfitness: %s on %d images of %s\n"
-             "tau: %d, lr: %g, batch: %d, bn batches: %d, recover: %d images%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
+             "tau: %d, lr: %g, batch: %d, bn batches: %d, recover: %d images%s%s\nevolution: evals %d, pool %d, sample %d, mutate %g, workers %d\nseed: %llu",
              a->weights, (unsigned long long)wsum, s->targets, a->n_targets > 1 ? " (fitness: the mean over these budgets)" : "",
              fitness_name(fc->kind), s->vs.n_images, datacfg, a->tau, a->lr > 0 ? a->lr : s->m.net->learning_rate,
-             fc->batch, fc->bn_batches, a->recover, a->same_data ? ", same fine-tuning data for every candidate" : "",
+             fc->batch, fc->bn_batches, a->recover, a->reselect ? " (filters re-chosen: -reselect)" : "",
+             a->same_data ? ", same fine-tuning data for every candidate" : "",
              eo->evals, eo->pool, eo->sample, eo->mutate, eo->batch, (unsigned long long)eo->seed);
 }
 
@@ -389,6 +390,7 @@ int legr_run_search(const legr_search_args *a, char *err, size_t errlen)
     fc.tau = a->tau;
     fc.lr = a->lr;
     fc.recover = a->recover;
+    fc.reselect = a->reselect;
     fc.workdir = s->workdir;
     fc.seed = eo.seed;
     fc.same_data = a->same_data;

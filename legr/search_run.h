@@ -25,6 +25,7 @@ typedef struct {
     const char *out;            /* ranking file (NULL: <cfg name>-legr.ranking) */
     const char *json;           /* summary, or NULL */
     int resume, use_mpi, same_data;
+    int reselect;               /* with recover: each candidate's kept filters re-chosen (choose.h) */
 } legr_search_args;
 
 int legr_run_search(const legr_search_args *a, char *err, size_t errlen);

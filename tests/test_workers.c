@@ -6,7 +6,8 @@
  * -mpi misuses fail with one clear line, with -same-data a candidate's
  * fitness does not depend on its number, and with several -target budgets
  * it is the mean of its fitness at each; at -tau 0 (BN only, and with
- * reconstruction) the fitness log and ranking do not depend on -workers.
+ * reconstruction) the fitness log and ranking do not depend on -workers;
+ * -reselect reaches every candidate and the ranking's header.
  * A tiny search (4 candidates, tau 2,
  * 20 validation images) keeps each run to seconds. */
 #include "testutil.h"
@@ -298,6 +299,40 @@ static void test_search_options(void **state)
     free(path); free(text); free(line); free(cmd); free(out); free(err); free(cfg);
 }
 
+/* -reselect goes into every candidate (its fitness log differs from the
+ * same search without it) and into the ranking's header; without -recover
+ * it is refused. */
+static void test_search_reselect(void **state)
+{
+    char *log[2];
+    for (int m = 0; m < 2; ++m) {
+        char *cmd = tu_fmt("OMP_NUM_THREADS=1 ./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
+                           "-data data/fashion-det/fashion-det.data -pool 3 -sample 2 -tau 0 -val 20 -bn-images 0 "
+                           "-recover 8 %s -seed 7 -evals 3 -workers 1 -target 0.3 -out %s/sel-%d.ranking",
+                           m ? "-reselect" : "", g_dir, m);
+        char *out = NULL, *err = NULL;
+        int rc = tu_run(cmd, &out, &err);
+        if (rc != 0) fail_msg("%s: exit %d\n%s\n%s", cmd, rc, out, err);
+        char *path = tu_fmt("%s/sel-%d.ranking", g_dir, m), *csv = tu_fmt("%s.csv", path);
+        char *text = tu_read_file(path, NULL), *ctext = tu_read_file(csv, NULL);
+        assert_non_null(text);
+        assert_non_null(ctext);
+        assert_int_equal(strstr(text, "recover: 8 images (filters re-chosen: -reselect)") != NULL, m);
+        log[m] = fitness_columns(ctext);
+        printf("  -recover 8 %s: fitness log:\n%s", m ? "-reselect" : "", log[m]);
+        free(cmd); free(out); free(err); free(path); free(csv); free(text);    /* ctext is log[m] */
+    }
+    assert_string_not_equal(log[0], log[1]);
+    free(log[0]); free(log[1]);
+    char *cmd = tu_fmt("./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
+                       "-data data/fashion-det/fashion-det.data -reselect -out %s/x.ranking", g_dir);
+    char *out = NULL, *err = NULL;
+    assert_int_not_equal(tu_run(cmd, &out, &err), 0);
+    assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
+    assert_non_null(strstr(err, "-reselect needs -recover"));
+    free(cmd); free(out); free(err);
+}
+
 int main(void)
 {
     tu_init();
@@ -310,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_multi_target_fitness),
         cmocka_unit_test(test_tau0_independent_of_workers),
         cmocka_unit_test(test_search_options),
+        cmocka_unit_test(test_search_reselect),
     };
     return cmocka_run_group_tests_name("workers", tests, setup, teardown);
 }
