@@ -233,8 +233,9 @@ static void first_difference(const char *a, const char *b, char *ta, char *tb, s
     for (;;) {
         size_t na = strcspn(a, " \n"), nb = strcspn(b, " \n");
         if (na != nb || strncmp(a, b, na) != 0 || !a[na] || !b[nb]) {
-            snprintf(ta, len, "%.*s", (int)na, a);
-            snprintf(tb, len, "%.*s", (int)nb, b);
+            /* a flag word (" reselect") is absent where its option was off */
+            if (na) snprintf(ta, len, "%.*s", (int)na, a); else snprintf(ta, len, "no %.*s", (int)nb, b);
+            if (nb) snprintf(tb, len, "%.*s", (int)nb, b); else snprintf(tb, len, "no %.*s", (int)na, a);
             return;
         }
         a += na + 1;

@@ -324,13 +324,33 @@ static void test_search_reselect(void **state)
     }
     assert_string_not_equal(log[0], log[1]);
     free(log[0]); free(log[1]);
-    char *cmd = tu_fmt("./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
-                       "-data data/fashion-det/fashion-det.data -reselect -out %s/x.ranking", g_dir);
+    /* resuming the search made without -reselect, with it: refused, files as they were */
+    char *path = tu_fmt("%s/sel-0.ranking", g_dir), *ckpt = tu_fmt("%s.ckpt", path);
+    char *before = tu_read_file(path, NULL), *ck_before = tu_read_file(ckpt, NULL);
+    assert_non_null(before);
+    assert_non_null(ck_before);
+    char *cmd = tu_fmt("OMP_NUM_THREADS=1 ./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
+                       "-data data/fashion-det/fashion-det.data -pool 3 -sample 2 -tau 0 -val 20 -bn-images 0 "
+                       "-recover 8 -reselect -seed 7 -evals 3 -workers 1 -target 0.3 -out %s -resume", path);
     char *out = NULL, *err = NULL;
     assert_int_not_equal(tu_run(cmd, &out, &err), 0);
     assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
+    assert_non_null(strstr(err, "made with no reselect, now reselect"));
+    char *after = tu_read_file(path, NULL), *ck_after = tu_read_file(ckpt, NULL);
+    assert_string_equal(before, after);
+    assert_string_equal(ck_before, ck_after);
+    free(cmd); free(out); free(err); free(before); free(after); free(ck_before); free(ck_after);
+    free(path); free(ckpt);
+    /* -reselect without -recover: refused before anything is written */
+    char *x = tu_fmt("%s/x.ranking", g_dir);
+    cmd = tu_fmt("./darknet legr search cfg/fashion-det.cfg models/fashion-det.weights "
+                 "-data data/fashion-det/fashion-det.data -reselect -out %s", x);
+    out = err = NULL;
+    assert_int_not_equal(tu_run(cmd, &out, &err), 0);
+    assert_int_equal(tu_count_lines_with_prefix(err, "legr: ", NULL), 1);
     assert_non_null(strstr(err, "-reselect needs -recover"));
-    free(cmd); free(out); free(err);
+    assert_false(tu_exists(x));
+    free(cmd); free(out); free(err); free(x);
 }
 
 int main(void)
